@@ -1,0 +1,621 @@
+//! Articles: saving (with their sections, tags and bylines) and the public reads.
+
+use crate::sql::{Arg, Sql, bind_args};
+use crate::{Article, ArticleSummary, NewArticle, Saved, Store, StoreError, Term, with_pool, write_tx};
+use chrono::{DateTime, NaiveDate, Utc};
+use masthead_core::article::url_date;
+use masthead_core::{ArticleStatus, BodyFormat, paging::PageRequest, slug};
+use sqlx::AssertSqlSafe;
+use std::collections::HashMap;
+
+/// Narrows a list of public articles. Empty means "all".
+#[derive(Debug, Clone, Default)]
+pub struct ArticleFilter {
+    /// In any of these sections (primary or other).
+    pub section_ids: Vec<i64>,
+    pub tag_id: Option<i64>,
+    pub author_id: Option<i64>,
+    /// Published at or after.
+    pub published_after: Option<DateTime<Utc>>,
+    /// Published strictly before.
+    pub published_before: Option<DateTime<Utc>>,
+    /// URL date on or after.
+    pub date_from: Option<NaiveDate>,
+    /// URL date strictly before.
+    pub date_until: Option<NaiveDate>,
+    pub featured: Option<bool>,
+    pub exclude_ids: Vec<i64>,
+}
+
+/// What is at an article URL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArticleLookup {
+    Found(Box<Article>),
+    /// The article lives elsewhere now (its slug or date changed): answer 301.
+    Moved(String),
+    NotFound,
+}
+
+#[derive(sqlx::FromRow)]
+struct ArticleRow {
+    id: i64,
+    slug: String,
+    url_date: Option<NaiveDate>,
+    title: String,
+    kicker: Option<String>,
+    dek: Option<String>,
+    excerpt: String,
+    status: String,
+    published_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+    featured: bool,
+    comments_open: bool,
+    comment_count: i64,
+    language: String,
+    featured_image: Option<String>,
+    featured_image_alt: Option<String>,
+    external_id: Option<String>,
+    section_slug: String,
+    section_name: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct BodyRow {
+    body_format: String,
+    body_source: String,
+    body_html: String,
+    editor_excerpt: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct TermRow {
+    article_id: i64,
+    slug: String,
+    name: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ExistingRow {
+    id: i64,
+    slug: String,
+    url_date: Option<NaiveDate>,
+}
+
+const SUMMARY_COLUMNS: &str = "a.id, a.slug, a.url_date, a.title, a.kicker, a.dek, a.excerpt, a.status,
+    a.published_at, a.updated_at, a.featured, a.comments_open, a.comment_count, a.language,
+    a.featured_image, a.featured_image_alt, a.external_id, s.slug AS section_slug, s.name AS section_name";
+
+fn bad_value(e: masthead_core::article::UnknownValue) -> StoreError {
+    StoreError::Invalid(format!("stored article has an {e}"))
+}
+
+/// Finds or creates a section, tag or byline by the slug made from its name, inside the
+/// caller's transaction. Yields the id, or `None` for a name with nothing to make a slug of.
+macro_rules! ensure_term {
+    ($tx:expr, $table:literal, $name:expr, $now:expr) => {{
+        let name: &str = $name.trim();
+        let mut term_slug = slug::from_title(name);
+        if term_slug.is_empty() {
+            term_slug = slug::normalize_given(name).unwrap_or_default();
+        }
+        if term_slug.is_empty() {
+            None
+        } else {
+            let id: i64 = match $table {
+                "sections" => {
+                    sqlx::query_scalar(
+                        "INSERT INTO sections (slug, name, description, position)
+                         VALUES ($1, $2, '', (SELECT COALESCE(MAX(position), 0) + 1 FROM sections))
+                         ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id",
+                    )
+                    .bind(&term_slug)
+                    .bind(name)
+                    .fetch_one(&mut *$tx)
+                    .await?
+                }
+                "authors" => {
+                    sqlx::query_scalar(
+                        "INSERT INTO authors (slug, name, bio, created_at) VALUES ($1, $2, '', $3)
+                         ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id",
+                    )
+                    .bind(&term_slug)
+                    .bind(name)
+                    .bind($now)
+                    .fetch_one(&mut *$tx)
+                    .await?
+                }
+                _ => {
+                    sqlx::query_scalar(
+                        "INSERT INTO tags (slug, name) VALUES ($1, $2)
+                         ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id",
+                    )
+                    .bind(&term_slug)
+                    .bind(name)
+                    .fetch_one(&mut *$tx)
+                    .await?
+                }
+            };
+            Some(id)
+        }
+    }};
+}
+
+/// Saves one article inside the caller's transaction `$tx`.
+macro_rules! save_one {
+    ($store:expr, $tx:expr, $a:expr, $now:expr) => {{
+        let a: &NewArticle = $a;
+        let now: DateTime<Utc> = $now;
+        let section_id = match ensure_term!($tx, "sections", &a.section, now) {
+            Some(id) => id,
+            None => ensure_term!($tx, "sections", "News", now).unwrap_or_default(),
+        };
+        let existing: Option<ExistingRow> = match &a.external_id {
+            Some(ext) => {
+                sqlx::query_as("SELECT id, slug, url_date FROM articles WHERE external_id = $1")
+                    .bind(ext)
+                    .fetch_optional(&mut *$tx)
+                    .await?
+            }
+            None => None,
+        };
+        let self_id = existing.as_ref().map_or(0, |e| e.id);
+
+        // The slug: the given one or one made from the title, numbered on a clash.
+        let base = a.slug.clone().unwrap_or_else(|| slug::from_title(&a.title));
+        let chosen_slug = if base.is_empty() {
+            None
+        } else if existing.as_ref().is_some_and(|e| e.slug == base) {
+            Some(base)
+        } else {
+            let taken: Vec<String> = sqlx::query_scalar(
+                "SELECT slug FROM articles WHERE (slug = $1 OR slug LIKE $2) AND id <> $3",
+            )
+            .bind(&base)
+            .bind(format!("{base}-%"))
+            .bind(self_id)
+            .fetch_all(&mut *$tx)
+            .await?;
+            let mut n = 1;
+            while taken.iter().any(|t| *t == slug::candidate(&base, n)) {
+                n += 1;
+            }
+            Some(slug::candidate(&base, n).into_owned())
+        };
+
+        // The URL date is fixed at first publication and never recomputed.
+        let date = existing.as_ref().and_then(|e| e.url_date).or_else(|| {
+            (a.status == ArticleStatus::Published)
+                .then_some(a.published_at)
+                .flatten()
+                .map(|t| url_date(t, $store.tz))
+        });
+        let updated_at = a.updated_at.unwrap_or(now);
+        // A slug is never empty: a placeholder until the id is known.
+        let slug_or_placeholder = chosen_slug.clone().unwrap_or_else(|| format!("new-{}", now.timestamp_micros()));
+
+        let (id, created) = match &existing {
+            Some(e) => {
+                sqlx::query(
+                    "UPDATE articles SET slug = $1, url_date = $2, title = $3, kicker = $4, dek = $5,
+                        body_format = $6, body_source = $7, body_html = $8, editor_excerpt = $9, excerpt = $10,
+                        status = $11, published_at = $12, updated_at = $13, section_id = $14, featured = $15,
+                        comments_open = $16, language = $17, featured_image = $18, featured_image_alt = $19
+                     WHERE id = $20",
+                )
+                .bind(&slug_or_placeholder)
+                .bind(date)
+                .bind(&a.title)
+                .bind(&a.kicker)
+                .bind(&a.dek)
+                .bind(a.body_format.as_str())
+                .bind(&a.body_source)
+                .bind(&a.body_html)
+                .bind(&a.editor_excerpt)
+                .bind(&a.excerpt)
+                .bind(a.status.as_str())
+                .bind(a.published_at)
+                .bind(updated_at)
+                .bind(section_id)
+                .bind(a.featured)
+                .bind(a.comments_open)
+                .bind(&a.language)
+                .bind(&a.featured_image)
+                .bind(&a.featured_image_alt)
+                .bind(e.id)
+                .execute(&mut *$tx)
+                .await?;
+                if e.url_date.is_some() && (e.slug != slug_or_placeholder || e.url_date != date) {
+                    sqlx::query("INSERT INTO slug_history (article_id, url_date, slug, created_at) VALUES ($1, $2, $3, $4)")
+                        .bind(e.id)
+                        .bind(e.url_date)
+                        .bind(&e.slug)
+                        .bind(now)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+                (e.id, false)
+            }
+            None => {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO articles (slug, url_date, title, kicker, dek, body_format, body_source, body_html,
+                        editor_excerpt, excerpt, status, published_at, updated_at, created_at, section_id, featured,
+                        comments_open, language, featured_image, featured_image_alt, external_id)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+                     RETURNING id",
+                )
+                .bind(&slug_or_placeholder)
+                .bind(date)
+                .bind(&a.title)
+                .bind(&a.kicker)
+                .bind(&a.dek)
+                .bind(a.body_format.as_str())
+                .bind(&a.body_source)
+                .bind(&a.body_html)
+                .bind(&a.editor_excerpt)
+                .bind(&a.excerpt)
+                .bind(a.status.as_str())
+                .bind(a.published_at)
+                .bind(updated_at)
+                .bind(now)
+                .bind(section_id)
+                .bind(a.featured)
+                .bind(a.comments_open)
+                .bind(&a.language)
+                .bind(&a.featured_image)
+                .bind(&a.featured_image_alt)
+                .bind(&a.external_id)
+                .fetch_one(&mut *$tx)
+                .await?;
+                (id, true)
+            }
+        };
+        if chosen_slug.is_none() {
+            // An empty title: the id is the slug.
+            sqlx::query("UPDATE articles SET slug = $1 WHERE id = $2")
+                .bind(id.to_string())
+                .bind(id)
+                .execute(&mut *$tx)
+                .await?;
+        }
+
+        // Sections (the primary first), tags and bylines, in order, without repeats.
+        for table in ["article_sections", "article_tags", "article_authors"] {
+            let sql = format!("DELETE FROM {table} WHERE article_id = $1");
+            sqlx::query(AssertSqlSafe(sql)).bind(id).execute(&mut *$tx).await?;
+        }
+        let mut section_ids = vec![section_id];
+        for name in &a.other_sections {
+            if let Some(sid) = ensure_term!($tx, "sections", name, now) {
+                if !section_ids.contains(&sid) {
+                    section_ids.push(sid);
+                }
+            }
+        }
+        for (pos, sid) in section_ids.iter().enumerate() {
+            sqlx::query("INSERT INTO article_sections (article_id, section_id, position) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(*sid)
+                .bind(pos as i32)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        let mut tag_ids: Vec<i64> = Vec::new();
+        for name in &a.tags {
+            if let Some(tid) = ensure_term!($tx, "tags", name, now) {
+                if !tag_ids.contains(&tid) {
+                    tag_ids.push(tid);
+                }
+            }
+        }
+        for (pos, tid) in tag_ids.iter().enumerate() {
+            sqlx::query("INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(*tid)
+                .bind(pos as i32)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        let mut author_ids: Vec<i64> = Vec::new();
+        for name in &a.authors {
+            if let Some(aid) = ensure_term!($tx, "authors", name, now) {
+                if !author_ids.contains(&aid) {
+                    author_ids.push(aid);
+                }
+            }
+        }
+        for (pos, aid) in author_ids.iter().enumerate() {
+            sqlx::query("INSERT INTO article_authors (article_id, author_id, position) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(*aid)
+                .bind(pos as i32)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        sqlx::query("INSERT INTO changes (entity, entity_id, action, created_at) VALUES ('article', $1, $2, $3)")
+            .bind(id)
+            .bind(if created { "create" } else { "update" })
+            .bind(now)
+            .execute(&mut *$tx)
+            .await?;
+        Saved { id, created }
+    }};
+}
+
+impl Store {
+    /// Creates an article, or updates the one with the same external id.
+    pub async fn save_article(&self, a: &NewArticle) -> Result<Saved, StoreError> {
+        let mut saved = self.save_articles(std::slice::from_ref(a)).await?;
+        saved
+            .pop()
+            .ok_or_else(|| StoreError::Invalid("nothing was saved".to_owned()))
+    }
+
+    /// Saves a batch of articles in one transaction: all of them or none.
+    pub async fn save_articles(&self, batch: &[NewArticle]) -> Result<Vec<Saved>, StoreError> {
+        let now = self.clock.now();
+        let saved = write_tx!(self, |tx| {
+            let mut saved = Vec::with_capacity(batch.len());
+            for a in batch {
+                saved.push(save_one!(self, tx, a, now));
+            }
+            saved
+        });
+        Ok(saved)
+    }
+
+    /// Any article by id, whatever its status (for the newsroom and tests).
+    pub async fn article(&self, id: i64) -> Result<Option<Article>, StoreError> {
+        let mut q = Sql::new(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.id = "
+        ));
+        q.bind(Arg::Int(id));
+        self.one_article(q).await
+    }
+
+    /// A public article by id.
+    pub async fn public_article_by_id(&self, id: i64) -> Result<Option<Article>, StoreError> {
+        let mut q = Sql::new(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.id = "
+        ));
+        q.bind(Arg::Int(id));
+        self.push_public(&mut q);
+        self.one_article(q).await
+    }
+
+    /// What a reader finds at `/{date}/{slug}/`: the article, a redirect to where it
+    /// lives now, or nothing. Unpublished articles are never found.
+    pub async fn public_article_at(&self, date: NaiveDate, slug: &str) -> Result<ArticleLookup, StoreError> {
+        let mut q = Sql::new(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.slug = "
+        ));
+        q.bind(Arg::Text(slug.to_owned()));
+        self.push_public(&mut q);
+        if let Some(article) = self.one_article(q).await? {
+            return Ok(match article.summary.url_date {
+                Some(d) if d == date => ArticleLookup::Found(Box::new(article)),
+                _ => article
+                    .summary
+                    .path()
+                    .map_or(ArticleLookup::NotFound, ArticleLookup::Moved),
+            });
+        }
+        // An old slug: follow the history to the article's current home.
+        let old: Option<i64> = with_pool!(&self.read, |p| {
+            sqlx::query_scalar(
+                "SELECT article_id FROM slug_history WHERE slug = $1 ORDER BY (url_date = $2) DESC, id DESC LIMIT 1",
+            )
+            .bind(slug)
+            .bind(date)
+            .fetch_optional(p)
+            .await?
+        });
+        if let Some(id) = old {
+            if let Some(article) = self.public_article_by_id(id).await? {
+                if let Some(path) = article.summary.path() {
+                    return Ok(ArticleLookup::Moved(path));
+                }
+            }
+        }
+        Ok(ArticleLookup::NotFound)
+    }
+
+    /// A page of public articles, newest first, and how many match in all.
+    pub async fn list_public(
+        &self,
+        filter: &ArticleFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<ArticleSummary>, i64), StoreError> {
+        let mut where_ = Sql::new(" WHERE 1 = 1");
+        self.push_public(&mut where_);
+        push_filter(&mut where_, filter);
+
+        let mut count = Sql::new("SELECT COUNT(*) FROM articles a");
+        count.push(&where_.text);
+        count.args = where_.args.clone();
+        let total: i64 = with_pool!(&self.read, |p| {
+            bind_args!(sqlx::query_scalar(AssertSqlSafe(count.text.clone())), &count.args)
+                .fetch_one(p)
+                .await?
+        });
+        if total == 0 {
+            return Ok((Vec::new(), 0));
+        }
+
+        let mut q = Sql::new(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id"
+        ));
+        q.push(&where_.text);
+        q.args = where_.args;
+        q.push(" ORDER BY a.published_at DESC, a.id DESC LIMIT ");
+        q.bind(Arg::Int(page.limit()));
+        q.push(" OFFSET ");
+        q.bind(Arg::Int(page.offset()));
+        let rows: Vec<ArticleRow> = with_pool!(&self.read, |p| {
+            bind_args!(sqlx::query_as(AssertSqlSafe(q.text.clone())), &q.args)
+                .fetch_all(p)
+                .await?
+        });
+        Ok((self.summaries(rows).await?, total))
+    }
+
+    /// How many public articles there are.
+    pub async fn count_public(&self, filter: &ArticleFilter) -> Result<i64, StoreError> {
+        let mut q = Sql::new("SELECT COUNT(*) FROM articles a WHERE 1 = 1");
+        self.push_public(&mut q);
+        push_filter(&mut q, filter);
+        Ok(with_pool!(&self.read, |p| {
+            bind_args!(sqlx::query_scalar(AssertSqlSafe(q.text.clone())), &q.args)
+                .fetch_one(p)
+                .await?
+        }))
+    }
+
+    fn push_public(&self, q: &mut Sql) {
+        q.push(" AND a.status = 'published' AND a.published_at <= ");
+        q.bind(Arg::Time(self.clock.now()));
+    }
+
+    async fn one_article(&self, q: Sql) -> Result<Option<Article>, StoreError> {
+        let row: Option<ArticleRow> = with_pool!(&self.read, |p| {
+            bind_args!(sqlx::query_as(AssertSqlSafe(q.text.clone())), &q.args)
+                .fetch_optional(p)
+                .await?
+        });
+        let Some(row) = row else { return Ok(None) };
+        let id = row.id;
+        let body: BodyRow = with_pool!(&self.read, |p| {
+            sqlx::query_as(
+                "SELECT body_format, body_source, body_html, editor_excerpt, created_at FROM articles WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(p)
+            .await?
+        });
+        let summary = self
+            .summaries(vec![row])
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::NotFound(format!("article {id}")))?;
+        Ok(Some(Article {
+            summary,
+            body_format: body.body_format.parse::<BodyFormat>().map_err(bad_value)?,
+            body_source: body.body_source,
+            body_html: body.body_html,
+            editor_excerpt: body.editor_excerpt,
+            created_at: body.created_at,
+        }))
+    }
+
+    /// Turns rows into summaries, loading their sections, tags and bylines in three
+    /// queries for the whole page rather than three per article.
+    async fn summaries(&self, rows: Vec<ArticleRow>) -> Result<Vec<ArticleSummary>, StoreError> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let sections = self.terms(&ids, "article_sections", "sections", "section_id").await?;
+        let mut tags = self.terms(&ids, "article_tags", "tags", "tag_id").await?;
+        let mut authors = self.terms(&ids, "article_authors", "authors", "author_id").await?;
+        let mut sections = sections;
+        rows.into_iter()
+            .map(|r| {
+                Ok(ArticleSummary {
+                    status: r.status.parse::<ArticleStatus>().map_err(bad_value)?,
+                    section: Term {
+                        slug: r.section_slug,
+                        name: r.section_name,
+                    },
+                    sections: sections.remove(&r.id).unwrap_or_default(),
+                    tags: tags.remove(&r.id).unwrap_or_default(),
+                    authors: authors.remove(&r.id).unwrap_or_default(),
+                    id: r.id,
+                    slug: r.slug,
+                    url_date: r.url_date,
+                    title: r.title,
+                    kicker: r.kicker,
+                    dek: r.dek,
+                    excerpt: r.excerpt,
+                    published_at: r.published_at,
+                    updated_at: r.updated_at,
+                    featured: r.featured,
+                    comments_open: r.comments_open,
+                    comment_count: r.comment_count,
+                    language: r.language,
+                    featured_image: r.featured_image,
+                    featured_image_alt: r.featured_image_alt,
+                    external_id: r.external_id,
+                })
+            })
+            .collect()
+    }
+
+    async fn terms(
+        &self,
+        ids: &[i64],
+        link: &str,
+        table: &str,
+        key: &str,
+    ) -> Result<HashMap<i64, Vec<Term>>, StoreError> {
+        let mut out: HashMap<i64, Vec<Term>> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        // `link`, `table` and `key` are fixed names from this file, never input.
+        let mut q = Sql::new(&format!(
+            "SELECT l.article_id, t.slug, t.name FROM {link} l JOIN {table} t ON t.id = l.{key} WHERE l.article_id IN "
+        ));
+        q.bind_ids(ids);
+        q.push(" ORDER BY l.article_id, l.position");
+        let rows: Vec<TermRow> = with_pool!(&self.read, |p| {
+            bind_args!(sqlx::query_as(AssertSqlSafe(q.text.clone())), &q.args)
+                .fetch_all(p)
+                .await?
+        });
+        for r in rows {
+            out.entry(r.article_id).or_default().push(Term {
+                slug: r.slug,
+                name: r.name,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn push_filter(q: &mut Sql, f: &ArticleFilter) {
+    if !f.section_ids.is_empty() {
+        q.push(" AND EXISTS (SELECT 1 FROM article_sections x WHERE x.article_id = a.id AND x.section_id IN ");
+        q.bind_ids(&f.section_ids);
+        q.push(")");
+    }
+    if let Some(t) = f.tag_id {
+        q.push(" AND EXISTS (SELECT 1 FROM article_tags x WHERE x.article_id = a.id AND x.tag_id = ");
+        q.bind(Arg::Int(t));
+        q.push(")");
+    }
+    if let Some(au) = f.author_id {
+        q.push(" AND EXISTS (SELECT 1 FROM article_authors x WHERE x.article_id = a.id AND x.author_id = ");
+        q.bind(Arg::Int(au));
+        q.push(")");
+    }
+    if let Some(t) = f.published_after {
+        q.push(" AND a.published_at >= ");
+        q.bind(Arg::Time(t));
+    }
+    if let Some(t) = f.published_before {
+        q.push(" AND a.published_at < ");
+        q.bind(Arg::Time(t));
+    }
+    if let Some(d) = f.date_from {
+        q.push(" AND a.url_date >= ");
+        q.bind(Arg::Date(d));
+    }
+    if let Some(d) = f.date_until {
+        q.push(" AND a.url_date < ");
+        q.bind(Arg::Date(d));
+    }
+    if let Some(feat) = f.featured {
+        q.push(if feat { " AND a.featured = TRUE" } else { " AND a.featured = FALSE" });
+    }
+    if !f.exclude_ids.is_empty() {
+        q.push(" AND a.id NOT IN ");
+        q.bind_ids(&f.exclude_ids);
+    }
+}

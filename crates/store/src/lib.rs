@@ -1,0 +1,278 @@
+//! Masthead's storage: one repository API over SQLite (embedded, the default) or
+//! PostgreSQL (for several nodes), chosen at run time from the database URL.
+//!
+//! Queries are written once with `$N` placeholders (SQLite reads `$N` as the N-th
+//! argument) and run on whichever pool the store holds; the few places where the
+//! dialects differ say so. Every write that readers must notice appends a row to the
+//! `changes` log in the same transaction, which page caches (and later the search
+//! index) follow.
+
+mod articles;
+mod error;
+mod model;
+mod pages;
+mod settings;
+mod sql;
+mod taxonomy;
+
+pub use articles::{ArticleFilter, ArticleLookup};
+pub use error::StoreError;
+pub use model::*;
+
+/// Escape hatches for tests that must put the database in states the API never makes.
+#[doc(hidden)]
+pub mod testing {
+    use crate::{Store, StoreError, with_pool};
+
+    /// Runs one statement as it is.
+    pub async fn raw_execute(store: &Store, sql: &'static str) -> Result<u64, StoreError> {
+        Ok(with_pool!(&store.write, |p| sqlx::query(sql).execute(p).await?.rows_affected()))
+    }
+}
+
+use chrono_tz::Tz;
+use masthead_core::Clock;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to the concrete pool, once per backend.
+macro_rules! with_pool {
+    ($pool:expr, |$p:ident| $body:expr) => {
+        match $pool {
+            $crate::Pool::Sqlite($p) => $body,
+            $crate::Pool::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// Runs `$body` inside a write transaction bound to `$tx` and commits it. SQLite's
+/// transaction starts IMMEDIATE so a second process (an import) waits for the write
+/// lock instead of failing half-way.
+macro_rules! write_tx {
+    ($store:expr, |$tx:ident| $body:expr) => {
+        match &$store.write {
+            $crate::Pool::Sqlite(p) => {
+                let mut $tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                let out = $body;
+                $tx.commit().await?;
+                $store.note_local_change();
+                out
+            }
+            $crate::Pool::Postgres(p) => {
+                let mut $tx = p.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                $store.note_local_change();
+                out
+            }
+        }
+    };
+}
+pub(crate) use write_tx;
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// `sqlite://path/to/file.db` or `postgres://…`.
+    pub url: String,
+    /// The site's timezone: it decides the date in an article's URL at first publication.
+    pub timezone: Tz,
+    /// The most connections the pool keeps (readers, for SQLite).
+    pub max_connections: u32,
+}
+
+impl StoreOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            timezone: chrono_tz::UTC,
+            max_connections: 8,
+        }
+    }
+}
+
+/// The repository: every read and write Masthead makes goes through here.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) read: Pool,
+    pub(crate) write: Pool,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) tz: Tz,
+    /// Bumped after every local commit, so this process's caches see its own writes at
+    /// once instead of waiting for the change-log poll.
+    local_changes: Arc<AtomicU64>,
+}
+
+impl Store {
+    /// Connects to the database named by the URL. Does not touch the schema: call
+    /// [`Store::migrate`] next.
+    pub async fn open(opts: &StoreOptions, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        let url = opts.url.trim();
+        let (read, write) = if url.starts_with("sqlite:") {
+            let connect = SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::BadUrl(e.to_string()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            // One writer connection: SQLite takes one writer at a time anyway, and
+            // queueing here is fairer than spinning on SQLITE_BUSY.
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(connect.clone())
+                .await
+                .map_err(|e| StoreError::connect(Backend::Sqlite, e))?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(opts.max_connections.max(1))
+                .connect_with(connect.read_only(false))
+                .await
+                .map_err(|e| StoreError::connect(Backend::Sqlite, e))?;
+            (Pool::Sqlite(read), Pool::Sqlite(write))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let connect =
+                PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(opts.max_connections.max(2))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(connect)
+                .await
+                .map_err(|e| StoreError::connect(Backend::Postgres, e))?;
+            (Pool::Postgres(pool.clone()), Pool::Postgres(pool))
+        } else {
+            return Err(StoreError::BadUrl(format!(
+                "\"{url}\" is neither a sqlite:// nor a postgres:// URL"
+            )));
+        };
+        Ok(Self {
+            read,
+            write,
+            clock,
+            tz: opts.timezone,
+            local_changes: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.read {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn timezone(&self) -> Tz {
+        self.tz
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.backend() {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// The newest schema version this binary knows.
+    pub fn known_schema_version(&self) -> i64 {
+        self.migrator().iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    /// The newest schema version applied to the database (0 for an empty one).
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let exists: bool = with_pool!(&self.read, |p| {
+            sqlx::query_scalar(match self.backend() {
+                Backend::Sqlite => {
+                    "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+                }
+                Backend::Postgres => "SELECT to_regclass('_sqlx_migrations') IS NOT NULL",
+            })
+            .fetch_one(p)
+            .await?
+        });
+        if !exists {
+            return Ok(0);
+        }
+        let v: Option<i64> = with_pool!(&self.read, |p| {
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(p)
+                .await?
+        });
+        Ok(v.unwrap_or(0))
+    }
+
+    /// Applies pending migrations. Refuses a database whose schema is newer than this
+    /// binary: an older binary must not write to a schema it does not understand.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let found = self.schema_version().await?;
+        let known = self.known_schema_version();
+        if found > known {
+            return Err(StoreError::SchemaTooNew { found, known });
+        }
+        with_pool!(&self.write, |p| self.migrator().run(p).await?);
+        Ok(())
+    }
+
+    /// Answers when the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let _: i64 = with_pool!(&self.read, |p| sqlx::query_scalar("SELECT CAST(1 AS BIGINT)").fetch_one(p).await?);
+        Ok(())
+    }
+
+    /// The id of the newest change-log row (0 when there is none). Caches compare it to
+    /// what they last saw to learn that another process wrote.
+    pub async fn latest_change_id(&self) -> Result<i64, StoreError> {
+        let id: Option<i64> = with_pool!(&self.read, |p| {
+            sqlx::query_scalar("SELECT MAX(id) FROM changes").fetch_one(p).await?
+        });
+        Ok(id.unwrap_or(0))
+    }
+
+    /// How many commits this process has made; see [`Store::note_local_change`].
+    pub fn local_change_count(&self) -> u64 {
+        self.local_changes.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn note_local_change(&self) {
+        self.local_changes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Closes the pools, waiting for connections to be returned.
+    pub async fn close(&self) {
+        with_pool!(&self.read, |p| p.close().await);
+        with_pool!(&self.write, |p| p.close().await);
+    }
+}

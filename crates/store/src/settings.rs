@@ -1,0 +1,33 @@
+//! Site settings kept in the database, as key/value text.
+
+use crate::{Store, StoreError, with_pool, write_tx};
+
+impl Store {
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(with_pool!(&self.read, |p| {
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(key)
+                .fetch_optional(p)
+                .await?
+        }))
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO settings (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("INSERT INTO changes (entity, entity_id, action, created_at) VALUES ('settings', 0, 'update', $1)")
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,275 @@
+//! The storage conformance suite: every test here runs against SQLite and PostgreSQL.
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+use chrono::{Duration, NaiveDate};
+use masthead_core::ArticleStatus;
+use masthead_core::paging::PageRequest;
+use masthead_store::{ArticleFilter, ArticleLookup, NewArticle, NewPage, NewSection, StoreError};
+use masthead_testkit::{TestStore, backend_tests, test_now};
+
+backend_tests!(
+    schema_is_applied_and_migrating_twice_is_harmless,
+    a_schema_newer_than_the_binary_is_refused,
+    titles_become_slugs_and_clashes_are_numbered,
+    an_empty_title_falls_back_to_the_id,
+    unpublished_articles_are_invisible_to_the_public,
+    reimport_by_external_id_updates_instead_of_duplicating,
+    a_changed_slug_answers_its_old_url_with_a_redirect,
+    the_url_date_is_never_recomputed,
+    lists_filter_by_section_tag_author_and_date,
+    nested_sections_include_their_children,
+    bylines_keep_their_order_and_repeats_are_dropped,
+    every_write_appends_to_the_change_log,
+    static_pages_are_found_by_slug_when_published,
+    times_round_trip_exactly,
+);
+
+fn article(title: &str, section: &str, hours_ago: i64) -> NewArticle {
+    let mut a = NewArticle::published(title, section, test_now() - Duration::hours(hours_ago));
+    a.body_source = format!("Body of {title}");
+    a.body_html = format!("<p>Body of {title}</p>");
+    a.excerpt = format!("Body of {title}");
+    a
+}
+
+async fn schema_is_applied_and_migrating_twice_is_harmless(t: TestStore) {
+    let v = t.store.schema_version().await.unwrap();
+    assert_eq!(v, t.store.known_schema_version());
+    assert!(v > 0);
+    t.store.migrate().await.unwrap();
+    assert_eq!(t.store.schema_version().await.unwrap(), v);
+    t.store.ping().await.unwrap();
+}
+
+async fn a_schema_newer_than_the_binary_is_refused(t: TestStore) {
+    t.store.set_setting("probe", "1").await.unwrap();
+    let raw = masthead_store::testing::raw_execute(
+        &t.store,
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (99990101000000, 'from the future', TRUE, '\\x00', 0)",
+    );
+    raw.await.unwrap_or_else(|e| panic!("{e}"));
+    match t.store.migrate().await {
+        Err(StoreError::SchemaTooNew { found, known }) => {
+            assert_eq!(found, 99990101000000);
+            assert_eq!(known, t.store.known_schema_version());
+        }
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+}
+
+async fn titles_become_slugs_and_clashes_are_numbered(t: TestStore) {
+    let s = &t.store;
+    let first = s.save_article(&article("Café Müller", "City", 3)).await.unwrap();
+    let second = s.save_article(&article("Café Müller", "City", 2)).await.unwrap();
+    let third = s.save_article(&article("Cafe Muller!", "City", 1)).await.unwrap();
+    let slugs: Vec<String> = futures_slugs(s, &[first.id, second.id, third.id]).await;
+    assert_eq!(slugs, ["cafe-muller", "cafe-muller-2", "cafe-muller-3"]);
+
+    let mut given = article("Whatever", "City", 1);
+    given.slug = Some("привет-мир".to_owned());
+    let id = s.save_article(&given).await.unwrap().id;
+    assert_eq!(s.article(id).await.unwrap().unwrap().summary.slug, "привет-мир");
+}
+
+async fn futures_slugs(s: &masthead_store::Store, ids: &[i64]) -> Vec<String> {
+    let mut out = Vec::new();
+    for id in ids {
+        out.push(s.article(*id).await.unwrap().unwrap().summary.slug);
+    }
+    out
+}
+
+async fn an_empty_title_falls_back_to_the_id(t: TestStore) {
+    let saved = t.store.save_article(&article("¿¿??", "City", 1)).await.unwrap();
+    let a = t.store.article(saved.id).await.unwrap().unwrap();
+    assert_eq!(a.summary.slug, saved.id.to_string());
+}
+
+async fn unpublished_articles_are_invisible_to_the_public(t: TestStore) {
+    let s = &t.store;
+    let public = s.save_article(&article("Visible story", "City", 1)).await.unwrap();
+    let mut hidden = Vec::new();
+    for status in [
+        ArticleStatus::Draft,
+        ArticleStatus::Pending,
+        ArticleStatus::Private,
+        ArticleStatus::Trash,
+    ] {
+        let mut a = article(&format!("Hidden {status}"), "City", 1);
+        a.status = status;
+        hidden.push(s.save_article(&a).await.unwrap().id);
+    }
+    let mut scheduled = article("Scheduled story", "City", -5);
+    scheduled.status = ArticleStatus::Published; // published, but its time has not come
+    let future = s.save_article(&scheduled).await.unwrap().id;
+    hidden.push(future);
+
+    let (list, total) = s.list_public(&ArticleFilter::default(), PageRequest::new(1, 50)).await.unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(list.iter().map(|a| a.id).collect::<Vec<_>>(), [public.id]);
+    assert_eq!(s.count_public(&ArticleFilter::default()).await.unwrap(), 1);
+    for id in &hidden {
+        assert!(s.public_article_by_id(*id).await.unwrap().is_none(), "article {id} leaked");
+        assert!(s.article(*id).await.unwrap().is_some());
+    }
+    // When its time comes, the future one appears without anyone touching it.
+    t.clock.advance(Duration::hours(6));
+    assert_eq!(s.count_public(&ArticleFilter::default()).await.unwrap(), 2);
+    assert!(s.public_article_by_id(future).await.unwrap().is_some());
+}
+
+async fn reimport_by_external_id_updates_instead_of_duplicating(t: TestStore) {
+    let s = &t.store;
+    let mut a = article("Wire story", "Business", 2);
+    a.external_id = Some("reuters-00001".to_owned());
+    let first = s.save_article(&a).await.unwrap();
+    assert!(first.created);
+    a.body_html = "<p>Corrected</p>".to_owned();
+    let second = s.save_article(&a).await.unwrap();
+    assert_eq!(second, masthead_store::Saved { id: first.id, created: false });
+    assert_eq!(s.count_public(&ArticleFilter::default()).await.unwrap(), 1);
+    let stored = s.article(first.id).await.unwrap().unwrap();
+    assert_eq!(stored.body_html, "<p>Corrected</p>");
+    assert_eq!(stored.summary.slug, "wire-story", "an unchanged title keeps its slug");
+    assert_eq!(stored.summary.external_id.as_deref(), Some("reuters-00001"));
+}
+
+async fn a_changed_slug_answers_its_old_url_with_a_redirect(t: TestStore) {
+    let s = &t.store;
+    let mut a = article("Old headline", "City", 2);
+    a.external_id = Some("x1".to_owned());
+    let id = s.save_article(&a).await.unwrap().id;
+    let date = s.article(id).await.unwrap().unwrap().summary.url_date.unwrap();
+    a.slug = Some("new-headline".to_owned());
+    s.save_article(&a).await.unwrap();
+    let new_path = format!("/{}/new-headline/", date.format("%Y/%m/%d"));
+    assert_eq!(
+        s.public_article_at(date, "old-headline").await.unwrap(),
+        ArticleLookup::Moved(new_path.clone())
+    );
+    assert!(matches!(s.public_article_at(date, "new-headline").await.unwrap(), ArticleLookup::Found(_)));
+    // The right slug under a wrong date also finds its way home.
+    let wrong = date - Duration::days(3);
+    assert_eq!(s.public_article_at(wrong, "new-headline").await.unwrap(), ArticleLookup::Moved(new_path));
+    assert_eq!(s.public_article_at(date, "never-was").await.unwrap(), ArticleLookup::NotFound);
+}
+
+async fn the_url_date_is_never_recomputed(t: TestStore) {
+    let s = &t.store;
+    // 23:30 UTC: still the 14th in UTC.
+    let at = test_now() - Duration::hours(12) - Duration::minutes(30);
+    let mut a = NewArticle::published("Late night vote", "Politics", at);
+    a.external_id = Some("late".to_owned());
+    let id = s.save_article(&a).await.unwrap().id;
+    let date = s.article(id).await.unwrap().unwrap().summary.url_date.unwrap();
+    assert_eq!(date, at.date_naive());
+    // A later save with another publication time keeps the date in the URL.
+    a.published_at = Some(at + Duration::days(2));
+    s.save_article(&a).await.unwrap();
+    assert_eq!(s.article(id).await.unwrap().unwrap().summary.url_date, Some(date));
+}
+
+async fn lists_filter_by_section_tag_author_and_date(t: TestStore) {
+    let s = &t.store;
+    let mut a = article("Budget vote", "Politics", 30);
+    a.tags = vec!["Council budget".into(), "Votes".into()];
+    a.authors = vec!["Maya Okafor".into()];
+    a.other_sections = vec!["City".into()];
+    let a_id = s.save_article(&a).await.unwrap().id;
+    let mut b = article("Port profits", "Business", 2);
+    b.tags = vec!["Port".into()];
+    b.authors = vec!["Tom Reed".into()];
+    let b_id = s.save_article(&b).await.unwrap().id;
+
+    let politics = s.section_by_slug("politics").await.unwrap().unwrap();
+    let city = s.section_by_slug("city").await.unwrap().unwrap();
+    let page = PageRequest::new(1, 10);
+    let ids = |f: ArticleFilter| async move {
+        s.list_public(&f, page).await.unwrap().0.into_iter().map(|x| x.id).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(ArticleFilter::default()).await, [b_id, a_id], "newest first");
+    assert_eq!(ids(ArticleFilter { section_ids: vec![politics.id], ..Default::default() }).await, [a_id]);
+    assert_eq!(ids(ArticleFilter { section_ids: vec![city.id], ..Default::default() }).await, [a_id], "other sections count");
+    let tag = s.tag_by_slug("council-budget").await.unwrap().unwrap();
+    assert_eq!(tag.name, "Council budget");
+    assert_eq!(ids(ArticleFilter { tag_id: Some(tag.id), ..Default::default() }).await, [a_id]);
+    let tom = s.author_by_slug("tom-reed").await.unwrap().unwrap();
+    assert_eq!(ids(ArticleFilter { author_id: Some(tom.id), ..Default::default() }).await, [b_id]);
+    let cutoff = test_now() - Duration::hours(10);
+    assert_eq!(ids(ArticleFilter { published_after: Some(cutoff), ..Default::default() }).await, [b_id]);
+    assert_eq!(ids(ArticleFilter { published_before: Some(cutoff), ..Default::default() }).await, [a_id]);
+    let day = (test_now() - Duration::hours(2)).date_naive();
+    let f = ArticleFilter { date_from: Some(day), date_until: day.succ_opt(), ..Default::default() };
+    assert_eq!(ids(f).await, [b_id]);
+    let f = ArticleFilter { date_from: NaiveDate::from_ymd_opt(2000, 1, 1), date_until: NaiveDate::from_ymd_opt(2000, 2, 1), ..Default::default() };
+    assert!(ids(f).await.is_empty());
+
+    // Paging: one per page.
+    let (p2, total) = s.list_public(&ArticleFilter::default(), PageRequest::new(2, 1)).await.unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(p2.iter().map(|x| x.id).collect::<Vec<_>>(), [a_id]);
+    let (p3, _) = s.list_public(&ArticleFilter::default(), PageRequest::new(3, 1)).await.unwrap();
+    assert!(p3.is_empty());
+}
+
+async fn nested_sections_include_their_children(t: TestStore) {
+    let s = &t.store;
+    s.upsert_section(&NewSection { slug: "business".into(), name: "Business".into(), description: String::new(), parent_slug: None }).await.unwrap();
+    s.upsert_section(&NewSection { slug: "technology".into(), name: "Technology".into(), description: String::new(), parent_slug: Some("business".into()) }).await.unwrap();
+    let id = s.save_article(&article("Start-up raises money", "Technology", 1)).await.unwrap().id;
+    let business = s.section_by_slug("business").await.unwrap().unwrap();
+    let family = s.section_with_descendants(business.id).await.unwrap();
+    assert_eq!(family.len(), 2);
+    let (list, _) = s.list_public(&ArticleFilter { section_ids: family, ..Default::default() }, PageRequest::new(1, 10)).await.unwrap();
+    assert_eq!(list[0].id, id);
+    assert_eq!(list[0].section.slug, "technology");
+}
+
+async fn bylines_keep_their_order_and_repeats_are_dropped(t: TestStore) {
+    let mut a = article("Two bylines", "City", 1);
+    a.authors = vec!["Zoe Adams".into(), "Adam Zed".into(), "Zoe Adams".into()];
+    a.tags = vec!["b".into(), "a".into(), "B".into()];
+    let id = t.store.save_article(&a).await.unwrap().id;
+    let got = t.store.article(id).await.unwrap().unwrap().summary;
+    assert_eq!(got.authors.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), ["Zoe Adams", "Adam Zed"]);
+    assert_eq!(got.tags.iter().map(|x| x.slug.as_str()).collect::<Vec<_>>(), ["b", "a"]);
+    assert_eq!(got.sections.len(), 1);
+}
+
+async fn every_write_appends_to_the_change_log(t: TestStore) {
+    let s = &t.store;
+    let before = s.latest_change_id().await.unwrap();
+    let local = s.local_change_count();
+    s.save_article(&article("One", "City", 1)).await.unwrap();
+    let after_one = s.latest_change_id().await.unwrap();
+    assert!(after_one > before);
+    s.save_articles(&[article("Two", "City", 1), article("Three", "City", 1)]).await.unwrap();
+    assert!(s.latest_change_id().await.unwrap() >= after_one + 2);
+    assert_eq!(s.local_change_count(), local + 2, "one commit per batch");
+}
+
+async fn static_pages_are_found_by_slug_when_published(t: TestStore) {
+    let s = &t.store;
+    let page = |slug: &str, status| NewPage {
+        slug: slug.into(),
+        title: slug.to_uppercase(),
+        body_format: masthead_core::BodyFormat::Markdown,
+        body_source: "x".into(),
+        body_html: "<p>x</p>".into(),
+        status,
+    };
+    s.upsert_page(&page("about", ArticleStatus::Published)).await.unwrap();
+    s.upsert_page(&page("secret", ArticleStatus::Draft)).await.unwrap();
+    assert_eq!(s.public_page("about").await.unwrap().unwrap().title, "ABOUT");
+    assert!(s.public_page("secret").await.unwrap().is_none());
+    assert_eq!(s.public_pages().await.unwrap().len(), 1);
+}
+
+async fn times_round_trip_exactly(t: TestStore) {
+    let at = test_now() - Duration::milliseconds(1_234_567);
+    let id = t.store.save_article(&NewArticle::published("Timed", "City", at)).await.unwrap().id;
+    let got = t.store.article(id).await.unwrap().unwrap();
+    assert_eq!(got.summary.published_at, Some(at));
+    assert_eq!(got.summary.updated_at, test_now());
+}
