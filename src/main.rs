@@ -1,1 +1,284 @@
-fn main() {}
+//! `masthead`: the one binary. Thin on purpose: it reads settings, opens the store,
+//! and hands over to the crates that do the work. Failures at start are one sentence
+//! on stderr and a non-zero exit, never a panic.
+
+mod config;
+
+use anyhow::{Context, Result, anyhow};
+use clap::{Parser, Subcommand};
+use config::{FileConfig, ServeArgs, SiteArgs};
+use masthead_core::SystemClock;
+use masthead_store::{Store, StoreError, StoreOptions};
+use masthead_web::{AppState, SiteSettings};
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "masthead", version, about = "A news publishing platform: one binary, SQLite or PostgreSQL.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the site (creates the data folder and seeds the demo on first start)
+    Serve(ServeArgs),
+    /// Import articles into the site
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// JSON Lines: one article per line (title, body, format, section, tags, author, date, slug, id)
+    Jsonl {
+        /// The file to import
+        file: PathBuf,
+        #[command(flatten)]
+        site: SiteArgs,
+        /// List fields whose values also become tags, comma-separated (e.g. places,people,orgs)
+        #[arg(long, value_delimiter = ',')]
+        tag_fields: Vec<String>,
+        /// Articles per transaction
+        #[arg(long, default_value_t = 50)]
+        batch_size: usize,
+        /// Print nothing but the summary
+        #[arg(long)]
+        quiet: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MASTHEAD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("masthead: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Import(ImportCommand::Jsonl {
+                file,
+                site,
+                tag_fields,
+                batch_size,
+                quiet,
+            }) => import_jsonl(&file, &site, tag_fields, batch_size, quiet).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("masthead: {}", sentence(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes as one line.
+fn sentence(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+/// Creates the data folder (for SQLite) and proves it writable.
+fn prepare_data_dir(data: &Path, database_url: &str) -> Result<()> {
+    if !database_url.starts_with("sqlite:") {
+        return Ok(());
+    }
+    for dir in [data.to_owned(), data.join("media"), data.join("index")] {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| anyhow!("cannot create the data folder {}: {}", dir.display(), io_reason(&e)))?;
+    }
+    let probe = data.join(".write-test");
+    std::fs::write(&probe, b"ok")
+        .map_err(|e| anyhow!("the data folder {} is not writable: {}", data.display(), io_reason(&e)))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory => "a file is in the way".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+async fn open_store(data: &Path, database_url: &str, timezone: chrono_tz::Tz) -> Result<Store> {
+    prepare_data_dir(data, database_url)?;
+    let mut opts = StoreOptions::new(database_url);
+    opts.timezone = timezone;
+    let store = Store::open(&opts, Arc::new(SystemClock)).await.map_err(store_error)?;
+    store.migrate().await.map_err(store_error)?;
+    Ok(store)
+}
+
+fn store_error(e: StoreError) -> anyhow::Error {
+    anyhow!("{e}")
+}
+
+/// Settings kept in the database: written once, on a site's first start.
+const INITIALIZED: &str = "site.initialized_at";
+const TITLE: &str = "site.title";
+const TAGLINE: &str = "site.tagline";
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let cfg = config::resolve_serve(&args)?;
+    let store = open_store(&cfg.data, &cfg.database_url, cfg.timezone).await?;
+
+    if store.setting(INITIALIZED).await.map_err(store_error)?.is_none() {
+        if cfg.demo {
+            let seeded = masthead_demo::seed(&store).await.context("cannot seed the demo site")?;
+            store.set_setting(TITLE, masthead_demo::SITE_TITLE).await.map_err(store_error)?;
+            store.set_setting(TAGLINE, masthead_demo::SITE_TAGLINE).await.map_err(store_error)?;
+            tracing::info!(
+                "seeded the demo site: {} stories in {} sections, {} pages",
+                seeded.articles,
+                seeded.sections,
+                seeded.pages
+            );
+        }
+        let now = store.clock().now().to_rfc3339();
+        store.set_setting(INITIALIZED, &now).await.map_err(store_error)?;
+    }
+    let title = match cfg.title.clone() {
+        Some(t) => t,
+        None => store.setting(TITLE).await.map_err(store_error)?.unwrap_or_else(|| "Masthead".to_owned()),
+    };
+    let tagline = match cfg.tagline.clone() {
+        Some(t) => t,
+        None => store.setting(TAGLINE).await.map_err(store_error)?.unwrap_or_default(),
+    };
+    let theme = masthead_render::Theme::load(cfg.theme.as_deref()).map_err(|e| anyhow!("{e}"))?;
+    let settings = SiteSettings {
+        title: title.clone(),
+        tagline,
+        timezone: cfg.timezone,
+        per_page: cfg.per_page,
+        page_cache: cfg.page_cache,
+        ..SiteSettings::default()
+    };
+    let state = AppState::new(store.clone(), theme, settings);
+    state.catch_up().await;
+    let follower = state.spawn_change_follower();
+
+    let listener = tokio::net::TcpListener::bind(cfg.addr).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => anyhow!(
+            "the address {} is already in use; stop the other server or choose another with --addr",
+            cfg.addr
+        ),
+        std::io::ErrorKind::PermissionDenied => anyhow!("not allowed to listen on {}; choose a port above 1024 with --addr", cfg.addr),
+        _ => anyhow!("cannot listen on {}: {e}", cfg.addr),
+    })?;
+    let local = listener.local_addr().unwrap_or(cfg.addr);
+    println!(
+        "Masthead is serving {title} at http://{local}/ ({} database, cache {})",
+        store.backend().name(),
+        if cfg.page_cache { "on" } else { "off" }
+    );
+    let app = masthead_web::router(state);
+    axum_serve(listener, app).await?;
+    follower.abort();
+    store.close().await;
+    Ok(())
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, app: axum_router::Router) -> Result<()> {
+    axum_router::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the server stopped")
+}
+
+/// Re-exported so the binary needs no direct axum dependency of its own.
+mod axum_router {
+    pub use masthead_web::axum::{Router, serve};
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn import_jsonl(file: &Path, site: &SiteArgs, tag_fields: Vec<String>, batch_size: usize, quiet: bool) -> Result<()> {
+    let file_cfg = FileConfig::load(site.config.as_deref())?;
+    let (data, database_url, timezone) = config::resolve_site(site, &file_cfg)?;
+    let handle = std::fs::File::open(file).map_err(|e| anyhow!("cannot open {}: {}", file.display(), io_reason(&e)))?;
+    let size = handle.metadata().map(|m| m.len()).unwrap_or(0);
+    let store = open_store(&data, &database_url, timezone).await?;
+    let bar = if quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new(size);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{bar:40}] {bytes}/{total_bytes} ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    };
+    let opts = masthead_import::JsonlOptions {
+        timezone,
+        tag_fields,
+        batch_size: batch_size.max(1),
+    };
+    let label = file.display().to_string();
+    let report = masthead_import::import_jsonl(
+        &store,
+        BufReader::with_capacity(1 << 16, handle),
+        &label,
+        &opts,
+        &mut |pos| bar.set_position(pos),
+    )
+    .await
+    .map_err(|e| anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    for line in report.skipped_lines(&label) {
+        eprintln!("{line}");
+    }
+    println!(
+        "imported {}, updated {}, skipped {} (of {} lines)",
+        report.imported,
+        report.updated,
+        report.skipped.len(),
+        report.lines
+    );
+    store.close().await;
+    Ok(())
+}

@@ -1,1 +1,17 @@
-//! placeholder
+//! Importers. `jsonl`: one article per line, streamed in constant memory and written in
+//! short batched transactions, so a running site keeps serving (and writing) meanwhile.
+
+pub mod jsonl;
+
+pub use jsonl::{ImportReport, JsonlOptions, Skipped, import_jsonl};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {file}: {source}")]
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] masthead_store::StoreError),
+}

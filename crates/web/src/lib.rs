@@ -1,1 +1,184 @@
-//! placeholder
+//! Masthead's HTTP face: the public site, the read-side JSON API, health checks, theme
+//! assets, and the rendered-page cache in front of them.
+
+mod api;
+mod cache;
+mod error;
+mod limits;
+pub mod route;
+mod site;
+mod views;
+
+pub use cache::PageCache;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono_tz::Tz;
+use masthead_render::Theme;
+use masthead_store::Store;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Site-wide settings the web layer reads.
+#[derive(Debug, Clone)]
+pub struct SiteSettings {
+    pub title: String,
+    pub tagline: String,
+    pub language: String,
+    pub timezone: Tz,
+    /// Stories per archive page.
+    pub per_page: u32,
+    /// Serve rendered pages from memory until the content changes.
+    pub page_cache: bool,
+    /// How often to look for changes made by other processes.
+    pub change_poll: Duration,
+}
+
+impl Default for SiteSettings {
+    fn default() -> Self {
+        Self {
+            title: "Masthead".to_owned(),
+            tagline: String::new(),
+            language: "en".to_owned(),
+            timezone: chrono_tz::UTC,
+            per_page: 10,
+            page_cache: true,
+            change_poll: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Everything a request handler needs, built once at start.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub store: Store,
+    pub theme: Theme,
+    pub settings: SiteSettings,
+    pub cache: PageCache,
+    /// The newest change-log id seen by the follower task.
+    pub seen_change: AtomicI64,
+    /// Navigation and footer data, with the generation it was read at.
+    pub chrome: std::sync::RwLock<Option<((u64, i64), Arc<site::Chrome>)>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, theme: Theme, settings: SiteSettings) -> Self {
+        let cache = PageCache::new(settings.page_cache);
+        Self(Arc::new(Inner {
+            store,
+            theme,
+            settings,
+            cache,
+            seen_change: AtomicI64::new(0),
+            chrome: std::sync::RwLock::new(None),
+        }))
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    pub fn settings(&self) -> &SiteSettings {
+        &self.0.settings
+    }
+
+    /// Where the content stands: this process's own commits and the newest change any
+    /// process has logged. Anything rendered under another generation is stale.
+    pub(crate) fn generation(&self) -> (u64, i64) {
+        (
+            self.0.store.local_change_count(),
+            self.0.seen_change.load(Ordering::Acquire),
+        )
+    }
+
+    /// Follows the change log so that writes by other processes (an import, another
+    /// node) reach this one's caches within one poll interval. Runs until the process ends.
+    pub fn spawn_change_follower(&self) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(state.0.settings.change_poll);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match state.0.store.latest_change_id().await {
+                    Ok(id) => state.0.seen_change.store(id, Ordering::Release),
+                    Err(e) => tracing::warn!("cannot read the change log: {e}"),
+                }
+            }
+        })
+    }
+
+    /// Reads the change log once, so the first requests start from the right generation.
+    pub async fn catch_up(&self) {
+        if let Ok(id) = self.0.store.latest_change_id().await {
+            self.0.seen_change.store(id, Ordering::Release);
+        }
+    }
+}
+
+/// The whole application as one router.
+pub fn router(state: AppState) -> Router {
+    let security_headers: [(HeaderName, &'static str); 5] = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+        (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
+        ),
+        (HeaderName::from_static("permissions-policy"), "interest-cohort=()"),
+    ];
+    let mut app = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/static/{file}", get(static_asset))
+        .nest("/api/v1", api::router())
+        .fallback(site::dispatch)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cache::page_cache))
+        .layer(axum::middleware::from_fn(limits::reject_overlong))
+        .layer(CompressionLayer::new().gzip(true))
+        .with_state(state);
+    for (name, value) in security_headers {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
+    }
+    app
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    match state.store().ping().await {
+        Ok(()) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], "ok\n").into_response(),
+        Err(e) => {
+            tracing::error!("health check failed: {e}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CACHE_CONTROL, "no-store")],
+                "database unavailable\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn static_asset(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    match state.0.theme.asset(&file) {
+        Some(asset) => (
+            [
+                (header::CONTENT_TYPE, asset.content_type),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
+            asset.bytes.clone(),
+        )
+            .into_response(),
+        None => site::not_found(&state).await,
+    }
+}
+pub use axum;

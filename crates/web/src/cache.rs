@@ -1,0 +1,175 @@
+//! The rendered-page cache: a successful HTML page is kept in memory, with a gzipped
+//! copy, until the content changes. "Changes" means this process committed a write or
+//! the change log moved (another process wrote): then the whole cache is dropped, so a
+//! reader never sees a page older than the change that touched it.
+
+use crate::AppState;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Write;
+use std::sync::{Arc, RwLock};
+
+/// Pages larger than this are served but not kept.
+const MAX_PAGE_BYTES: usize = 4 << 20;
+/// When the cache holds this many pages it starts over, so crawling every archive page
+/// cannot grow memory without bound.
+const MAX_ENTRIES: usize = 20_000;
+
+struct CachedPage {
+    body: Bytes,
+    gzip: Option<Bytes>,
+    etag: HeaderValue,
+    headers: HeaderMap,
+}
+
+#[derive(Default)]
+struct Entries {
+    generation: (u64, i64),
+    pages: HashMap<String, Arc<CachedPage>>,
+}
+
+/// See the module documentation.
+pub struct PageCache {
+    enabled: bool,
+    entries: RwLock<Entries>,
+}
+
+impl PageCache {
+    pub fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            entries: RwLock::new(Entries::default()),
+        }
+    }
+
+    fn get(&self, generation: (u64, i64), key: &str) -> Option<Arc<CachedPage>> {
+        let entries = self.entries.read().ok()?;
+        if entries.generation != generation {
+            return None;
+        }
+        entries.pages.get(key).cloned()
+    }
+
+    fn put(&self, generation: (u64, i64), key: String, page: Arc<CachedPage>) {
+        let Ok(mut entries) = self.entries.write() else { return };
+        if entries.generation != generation {
+            // Content changed: everything rendered before is stale.
+            entries.pages.clear();
+            entries.generation = generation;
+        }
+        if entries.pages.len() >= MAX_ENTRIES {
+            entries.pages.clear();
+        }
+        entries.pages.insert(key, page);
+    }
+
+    /// How many pages are held (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.entries.read().map(|e| e.pages.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|e| e.trim().starts_with("gzip") && !e.contains("q=0")))
+}
+
+fn serve(page: &CachedPage, req_headers: &HeaderMap) -> Response {
+    let not_modified = req_headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == page.etag.as_bytes());
+    let mut res = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        match (&page.gzip, accepts_gzip(req_headers)) {
+            (Some(gz), true) => {
+                let mut r = Response::new(Body::from(gz.clone()));
+                r.headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                r
+            }
+            _ => Response::new(Body::from(page.body.clone())),
+        }
+    };
+    let h = res.headers_mut();
+    for (k, v) in &page.headers {
+        h.insert(k, v.clone());
+    }
+    h.insert(header::ETAG, page.etag.clone());
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    res
+}
+
+fn cacheable(res: &Response) -> bool {
+    let h = res.headers();
+    res.status() == StatusCode::OK
+        && h.get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+        && !h.contains_key(header::SET_COOKIE)
+        && !h.contains_key(header::CONTENT_ENCODING)
+        && !h.get(header::CACHE_CONTROL).is_some_and(|v| {
+            let v = v.as_bytes();
+            v.windows(7).any(|w| w == b"private") || v.windows(8).any(|w| w == b"no-store")
+        })
+}
+
+fn gzip(bytes: &[u8]) -> Option<Bytes> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), flate2::Compression::default());
+    enc.write_all(bytes).ok()?;
+    enc.finish().ok().map(Bytes::from)
+}
+
+/// The middleware: answer from the cache, or render and remember.
+pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let cache = &state.0.cache;
+    let method = req.method();
+    if !cache.enabled
+        || (method != Method::GET && method != Method::HEAD)
+        || req.uri().query().is_some()
+        || req.uri().path().starts_with("/api/")
+    {
+        return next.run(req).await;
+    }
+    let generation = state.generation();
+    let key = req.uri().path().to_owned();
+    if let Some(page) = cache.get(generation, &key) {
+        return serve(&page, req.headers());
+    }
+    let req_headers = req.headers().clone();
+    let res = next.run(req).await;
+    if !cacheable(&res) {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_PAGE_BYTES).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let mut hasher = DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    let etag = HeaderValue::from_str(&format!("\"{:016x}\"", hasher.finish()))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
+    let page = Arc::new(CachedPage {
+        gzip: gzip(&bytes),
+        body: bytes,
+        etag,
+        headers: parts.headers,
+    });
+    // Only keep what was rendered from the content as it still is.
+    if state.generation() == generation {
+        cache.put(generation, key, page.clone());
+    }
+    serve(&page, &req_headers)
+}

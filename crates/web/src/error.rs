@@ -1,0 +1,23 @@
+//! What can go wrong while answering a reader, and how it is shown.
+
+use masthead_store::StoreError;
+
+/// A failed site request; rendered as a themed page with the right status.
+#[derive(Debug)]
+pub enum SiteError {
+    NotFound,
+    BadRequest(&'static str),
+    Internal(String),
+}
+
+impl From<StoreError> for SiteError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<masthead_render::ThemeError> for SiteError {
+    fn from(e: masthead_render::ThemeError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}

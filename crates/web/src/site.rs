@@ -1,0 +1,432 @@
+//! The public site: one dispatcher over the parsed route, one function per page type.
+
+use crate::error::SiteError;
+use crate::route::{self, ArchiveKind, DateSpan, SiteRoute, encode_segment};
+use crate::views::*;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use masthead_core::paging::{PageRequest, page_count};
+use masthead_core::slug;
+use masthead_store::{ArticleFilter, ArticleLookup, Page, Section};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Sections and pages for the frame around every page; reloaded when content changes.
+pub(crate) struct Chrome {
+    sections: Vec<Section>,
+    pages: Vec<Page>,
+}
+
+pub async fn dispatch(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD")],
+            "Method not allowed.\n",
+        )
+            .into_response();
+    }
+    let result = match route::parse(uri.path()) {
+        SiteRoute::Home => home(&state).await,
+        SiteRoute::Archive { kind, page } => archive(&state, kind, page).await,
+        SiteRoute::Article { date, slug } => article(&state, date, &slug).await,
+        SiteRoute::Page { slug } => static_page(&state, &slug).await,
+        SiteRoute::Redirect(to) => Ok(redirect(&to, uri.query())),
+        SiteRoute::NotFound => Err(SiteError::NotFound),
+        SiteRoute::BadRequest(why) => Err(SiteError::BadRequest(why)),
+    };
+    match result {
+        Ok(r) => r,
+        Err(e) => error_page(&state, e).await,
+    }
+}
+
+pub(crate) async fn not_found(state: &AppState) -> Response {
+    error_page(state, SiteError::NotFound).await
+}
+
+fn redirect(to: &str, query: Option<&str>) -> Response {
+    let target = match query {
+        Some(q) if !q.is_empty() => format!("{to}?{q}"),
+        _ => to.to_owned(),
+    };
+    match HeaderValue::from_str(&target) {
+        Ok(v) => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, v)]).into_response(),
+        Err(_) => StatusCode::BAD_REQUEST.into_response(),
+    }
+}
+
+/// Percent-encodes each segment of a path we made from stored slugs.
+fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for seg in path.split('/') {
+        if !seg.is_empty() {
+            out.push('/');
+            out.push_str(&encode_segment(seg));
+        }
+    }
+    out.push('/');
+    out
+}
+
+fn html(body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=60"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn chrome(state: &AppState) -> Result<Arc<Chrome>, SiteError> {
+    let generation = state.generation();
+    if let Ok(guard) = state.0.chrome.read() {
+        if let Some((g, c)) = guard.as_ref() {
+            if *g == generation {
+                return Ok(c.clone());
+            }
+        }
+    }
+    let fresh = Arc::new(Chrome {
+        sections: state.store().sections().await?,
+        pages: state.store().public_pages().await?,
+    });
+    if let Ok(mut guard) = state.0.chrome.write() {
+        *guard = Some((generation, fresh.clone()));
+    }
+    Ok(fresh)
+}
+
+#[derive(Serialize)]
+struct Frame<'a, T: Serialize> {
+    site: SiteView,
+    meta: MetaView,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+async fn render<T: Serialize>(
+    state: &AppState,
+    template: &str,
+    current: &str,
+    meta: MetaView,
+    body: &T,
+) -> Result<String, SiteError> {
+    let chrome = chrome(state).await?;
+    let frame = Frame {
+        site: SiteView::new(state, &chrome.sections, &chrome.pages, current),
+        meta,
+        body,
+    };
+    Ok(state.0.theme.render(template, &frame)?)
+}
+
+async fn error_page(state: &AppState, e: SiteError) -> Response {
+    let (status, title, message) = match &e {
+        SiteError::NotFound => (
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "We could not find that page. It may have moved, or the address may be mistyped.",
+        ),
+        SiteError::BadRequest(why) => (StatusCode::BAD_REQUEST, "Bad request", *why),
+        SiteError::Internal(detail) => {
+            tracing::error!("request failed: {detail}");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "The page could not be shown just now. Please try again in a moment.",
+            )
+        }
+    };
+    #[derive(Serialize)]
+    struct ErrorBody<'a> {
+        status: u16,
+        title: &'a str,
+        message: &'a str,
+    }
+    let body = ErrorBody {
+        status: status.as_u16(),
+        title,
+        message,
+    };
+    let meta = MetaView {
+        title: Some(title.to_owned()),
+        noindex: true,
+        ..Default::default()
+    };
+    let page = match render(state, "error.html", "", meta, &body).await {
+        Ok(page) => page,
+        Err(_) => format!("{title}\n"),
+    };
+    let mut res = html(page);
+    *res.status_mut() = status;
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn home(state: &AppState) -> Result<Response, SiteError> {
+    let store = state.store();
+    let settings = state.settings();
+    let one = PageRequest::new(1, 1);
+    let featured = ArticleFilter {
+        featured: Some(true),
+        ..Default::default()
+    };
+    let mut lead = store.list_public(&featured, one).await?.0.pop();
+    if lead.is_none() {
+        lead = store.list_public(&ArticleFilter::default(), one).await?.0.pop();
+    }
+    let exclude: Vec<i64> = lead.iter().map(|a| a.id).collect();
+    let latest_filter = ArticleFilter {
+        exclude_ids: exclude.clone(),
+        ..Default::default()
+    };
+    let (latest, total) = store
+        .list_public(&latest_filter, PageRequest::new(1, 8))
+        .await?;
+    let chrome = chrome(state).await?;
+    let mut section_blocks = Vec::new();
+    for s in chrome.sections.iter().filter(|s| s.parent_id.is_none()) {
+        let family = store.section_with_descendants(s.id).await?;
+        let filter = ArticleFilter {
+            section_ids: family,
+            exclude_ids: exclude.clone(),
+            ..Default::default()
+        };
+        let (articles, _) = store.list_public(&filter, PageRequest::new(1, 4)).await?;
+        if !articles.is_empty() {
+            section_blocks.push(SectionBlock {
+                section: LinkView {
+                    name: s.name.clone(),
+                    slug: s.slug.clone(),
+                    url: format!("/section/{}/", encode_segment(&s.slug)),
+                },
+                articles: articles.iter().map(|a| CardView::new(a, settings)).collect(),
+            });
+        }
+    }
+    #[derive(Serialize)]
+    struct HomeBody {
+        lead: Option<CardView>,
+        latest: Vec<CardView>,
+        more_url: Option<String>,
+        section_blocks: Vec<SectionBlock>,
+    }
+    let body = HomeBody {
+        lead: lead.as_ref().map(|a| CardView::new(a, settings)),
+        more_url: (total > latest.len() as i64).then(|| "/page/2/".to_owned()),
+        latest: latest.iter().map(|a| CardView::new(a, settings)).collect(),
+        section_blocks,
+    };
+    let meta = MetaView {
+        description: (!settings.tagline.is_empty()).then(|| settings.tagline.clone()),
+        canonical: Some("/".to_owned()),
+        ..Default::default()
+    };
+    Ok(html(render(state, "home.html", "home", meta, &body).await?))
+}
+
+async fn archive(state: &AppState, kind: ArchiveKind, page: u32) -> Result<Response, SiteError> {
+    let store = state.store();
+    let settings = state.settings();
+    let mut filter = ArticleFilter::default();
+    let mut current = String::new();
+    let (label, title, description, base) = match &kind {
+        ArchiveKind::Latest => (None, "Latest stories".to_owned(), None, "/".to_owned()),
+        ArchiveKind::Section(slug) => {
+            let s = store.section_by_slug(slug).await?.ok_or(SiteError::NotFound)?;
+            filter.section_ids = store.section_with_descendants(s.id).await?;
+            current = top_level_slug(state, &s).await?;
+            let description = (!s.description.is_empty()).then(|| s.description.clone());
+            (Some("Section".to_owned()), s.name, description, format!("/section/{}/", encode_segment(slug)))
+        }
+        ArchiveKind::Tag(slug) => {
+            let t = store.tag_by_slug(slug).await?.ok_or(SiteError::NotFound)?;
+            filter.tag_id = Some(t.id);
+            (Some("Tag".to_owned()), t.name, None, format!("/tag/{}/", encode_segment(slug)))
+        }
+        ArchiveKind::Author(slug) => {
+            let a = store.author_by_slug(slug).await?.ok_or(SiteError::NotFound)?;
+            filter.author_id = Some(a.id);
+            let description = (!a.bio.is_empty()).then(|| a.bio.clone());
+            (Some("Stories by".to_owned()), a.name, description, format!("/author/{}/", encode_segment(slug)))
+        }
+        ArchiveKind::Date(span) => {
+            let (from, until, title, base) = date_span(*span).ok_or(SiteError::NotFound)?;
+            filter.date_from = Some(from);
+            filter.date_until = Some(until);
+            (Some("Archive".to_owned()), title, None, base)
+        }
+    };
+    let req = PageRequest::new(page, settings.per_page);
+    let (articles, total) = store.list_public(&filter, req).await?;
+    let pages = page_count(total, settings.per_page);
+    let empty_date_archive = matches!(kind, ArchiveKind::Date(_)) && total == 0;
+    if page > pages || empty_date_archive {
+        return Err(SiteError::NotFound);
+    }
+    let paging = PagingView::new(&base, page, pages);
+    let is_thin_tag = matches!(kind, ArchiveKind::Tag(_)) && total < 2;
+    let page_title = if page > 1 {
+        format!("{title} (page {page})")
+    } else {
+        title.clone()
+    };
+    let meta = MetaView {
+        title: Some(page_title),
+        description: description.clone(),
+        canonical: Some(if page > 1 { format!("{base}page/{page}/") } else { base.clone() }),
+        noindex: is_thin_tag,
+        prev: paging.prev.clone(),
+        next: paging.next.clone(),
+    };
+    #[derive(Serialize)]
+    struct ArchiveBody {
+        archive: ArchiveView,
+        articles: Vec<CardView>,
+        paging: PagingView,
+    }
+    let body = ArchiveBody {
+        archive: ArchiveView {
+            label,
+            title,
+            description,
+            total,
+            page,
+            page_count: pages,
+        },
+        articles: articles.iter().map(|a| CardView::new(a, settings)).collect(),
+        paging,
+    };
+    Ok(html(render(state, "archive.html", &current, meta, &body).await?))
+}
+
+/// The top-level section a section belongs to, for highlighting the navigation.
+async fn top_level_slug(state: &AppState, s: &Section) -> Result<String, SiteError> {
+    let chrome = chrome(state).await?;
+    let mut cur = s;
+    for _ in 0..16 {
+        match cur.parent_id.and_then(|p| chrome.sections.iter().find(|x| x.id == p)) {
+            Some(parent) => cur = parent,
+            None => break,
+        }
+    }
+    Ok(cur.slug.clone())
+}
+
+/// First day, day after the last, title and base path of a date archive.
+fn date_span(span: DateSpan) -> Option<(NaiveDate, NaiveDate, String, String)> {
+    match span {
+        DateSpan::Year(y) => Some((
+            NaiveDate::from_ymd_opt(y, 1, 1)?,
+            NaiveDate::from_ymd_opt(y + 1, 1, 1)?,
+            y.to_string(),
+            format!("/{y:04}/"),
+        )),
+        DateSpan::Month(y, m) => {
+            let from = NaiveDate::from_ymd_opt(y, m, 1)?;
+            let until = if m == 12 {
+                NaiveDate::from_ymd_opt(y + 1, 1, 1)?
+            } else {
+                NaiveDate::from_ymd_opt(y, m + 1, 1)?
+            };
+            Some((from, until, from.format("%B %Y").to_string(), format!("/{y:04}/{m:02}/")))
+        }
+        DateSpan::Day(d) => Some((
+            d,
+            d.succ_opt()?,
+            d.format("%-d %B %Y").to_string(),
+            d.format("/%Y/%m/%d/").to_string(),
+        )),
+    }
+}
+
+async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Response, SiteError> {
+    let store = state.store();
+    let settings = state.settings();
+    let found = match store.public_article_at(date, slug).await? {
+        ArticleLookup::Found(a) => a,
+        ArticleLookup::Moved(path) => return Ok(redirect(&encode_path(&path), None)),
+        ArticleLookup::NotFound => return Err(SiteError::NotFound),
+    };
+    let view = ArticleView::new(&found, settings);
+
+    // "You May Also Like": the newest others in the same section, topped up from the
+    // newest overall. The discovery work replaces this with real relatedness.
+    let mut exclude = vec![found.summary.id];
+    let section = store.section_by_slug(&found.summary.section.slug).await?;
+    let mut related = Vec::new();
+    if let Some(s) = section {
+        let filter = ArticleFilter {
+            section_ids: vec![s.id],
+            exclude_ids: exclude.clone(),
+            ..Default::default()
+        };
+        related = store.list_public(&filter, PageRequest::new(1, 4)).await?.0;
+    }
+    if related.len() < 4 {
+        exclude.extend(related.iter().map(|a| a.id));
+        let filter = ArticleFilter {
+            exclude_ids: exclude,
+            ..Default::default()
+        };
+        let more = store
+            .list_public(&filter, PageRequest::new(1, 4 - related.len() as u32))
+            .await?
+            .0;
+        related.extend(more);
+    }
+    let current = match store.section_by_slug(&found.summary.section.slug).await? {
+        Some(s) => top_level_slug(state, &s).await?,
+        None => String::new(),
+    };
+    let meta = MetaView {
+        title: Some(found.summary.title.clone()),
+        description: Some(
+            found
+                .summary
+                .dek
+                .clone()
+                .unwrap_or_else(|| found.summary.excerpt.clone()),
+        ),
+        canonical: Some(view.card.url.clone()),
+        ..Default::default()
+    };
+    #[derive(Serialize)]
+    struct ArticleBody {
+        article: ArticleView,
+        related: Vec<CardView>,
+    }
+    let body = ArticleBody {
+        article: view,
+        related: related.iter().map(|a| CardView::new(a, settings)).collect(),
+    };
+    Ok(html(render(state, "article.html", &current, meta, &body).await?))
+}
+
+async fn static_page(state: &AppState, page_slug: &str) -> Result<Response, SiteError> {
+    if slug::is_reserved(page_slug) {
+        return Err(SiteError::NotFound);
+    }
+    let page = state
+        .store()
+        .public_page(page_slug)
+        .await?
+        .ok_or(SiteError::NotFound)?;
+    let meta = MetaView {
+        title: Some(page.title.clone()),
+        canonical: Some(format!("/{}/", encode_segment(&page.slug))),
+        ..Default::default()
+    };
+    #[derive(Serialize)]
+    struct PageBody {
+        page: Page,
+    }
+    Ok(html(render(state, "page.html", "", meta, &PageBody { page }).await?))
+}

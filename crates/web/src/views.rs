@@ -1,0 +1,246 @@
+//! View models: the plain data templates see. Dates are formatted here, in the site's
+//! timezone, so templates never do arithmetic.
+
+use crate::route::encode_segment;
+use crate::{AppState, SiteSettings};
+use chrono::{DateTime, Datelike, Utc};
+use masthead_core::paging;
+use masthead_store::{Article, ArticleSummary, Page, Section, Term};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DateView {
+    /// RFC 3339 in the site's timezone, for `<time datetime>`.
+    pub iso: String,
+    pub display: String,
+}
+
+impl DateView {
+    pub fn new(t: DateTime<Utc>, settings: &SiteSettings) -> Self {
+        let local = t.with_timezone(&settings.timezone);
+        Self {
+            iso: local.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            display: local.format("%-d %B %Y, %H:%M %Z").to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkView {
+    pub name: String,
+    pub slug: String,
+    pub url: String,
+}
+
+impl LinkView {
+    pub fn term(kind: &str, t: &Term) -> Self {
+        Self {
+            url: format!("/{kind}/{}/", encode_segment(&t.slug)),
+            name: t.name.clone(),
+            slug: t.slug.clone(),
+        }
+    }
+}
+
+/// An article as a card in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct CardView {
+    pub id: i64,
+    pub title: String,
+    pub kicker: Option<String>,
+    pub dek: Option<String>,
+    pub url: String,
+    pub teaser: String,
+    pub published: DateView,
+    pub section: LinkView,
+    pub authors: Vec<LinkView>,
+}
+
+pub fn article_url(a: &ArticleSummary) -> String {
+    match a.url_date {
+        Some(d) => format!("/{}/{}/", d.format("%Y/%m/%d"), encode_segment(&a.slug)),
+        None => "/".to_owned(),
+    }
+}
+
+impl CardView {
+    pub fn new(a: &ArticleSummary, settings: &SiteSettings) -> Self {
+        Self {
+            id: a.id,
+            title: a.title.clone(),
+            kicker: a.kicker.clone(),
+            dek: a.dek.clone(),
+            url: article_url(a),
+            teaser: a.excerpt.clone(),
+            published: DateView::new(a.published_at.unwrap_or(a.updated_at), settings),
+            section: LinkView::term("section", &a.section),
+            authors: a.authors.iter().map(|t| LinkView::term("author", t)).collect(),
+        }
+    }
+}
+
+/// A whole article for its page.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleView {
+    #[serde(flatten)]
+    pub card: CardView,
+    pub body_html: String,
+    pub updated: Option<DateView>,
+    pub tags: Vec<LinkView>,
+    pub sections: Vec<LinkView>,
+    pub comments_open: bool,
+    pub featured_image: Option<String>,
+    pub featured_image_alt: String,
+}
+
+impl ArticleView {
+    pub fn new(a: &Article, settings: &SiteSettings) -> Self {
+        let s = &a.summary;
+        let published = s.published_at.unwrap_or(s.updated_at);
+        // "Updated" only when it says something: a later day or a real revision.
+        let updated = (s.updated_at - published > chrono::Duration::minutes(1))
+            .then(|| DateView::new(s.updated_at, settings));
+        Self {
+            card: CardView::new(s, settings),
+            body_html: a.body_html.clone(),
+            updated,
+            tags: s.tags.iter().map(|t| LinkView::term("tag", t)).collect(),
+            sections: s.sections.iter().map(|t| LinkView::term("section", t)).collect(),
+            comments_open: s.comments_open,
+            featured_image: s.featured_image.clone(),
+            featured_image_alt: s.featured_image_alt.clone().unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NavItem {
+    pub name: String,
+    pub url: String,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PageLink {
+    pub title: String,
+    pub url: String,
+}
+
+/// The frame around every page: site name, navigation, footer.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteView {
+    pub title: String,
+    pub tagline: String,
+    pub language: String,
+    pub year: i32,
+    pub nav: Vec<NavItem>,
+    pub pages: Vec<PageLink>,
+    /// "home", or the slug of the current top-level section.
+    pub current: String,
+}
+
+impl SiteView {
+    pub fn new(state: &AppState, sections: &[Section], pages: &[Page], current: &str) -> Self {
+        let settings = state.settings();
+        let now = state.store().clock().now().with_timezone(&settings.timezone);
+        Self {
+            title: settings.title.clone(),
+            tagline: settings.tagline.clone(),
+            language: settings.language.clone(),
+            year: now.year(),
+            nav: sections
+                .iter()
+                .filter(|s| s.parent_id.is_none())
+                .map(|s| NavItem {
+                    name: s.name.clone(),
+                    url: format!("/section/{}/", encode_segment(&s.slug)),
+                    current: s.slug == current,
+                })
+                .collect(),
+            pages: pages
+                .iter()
+                .map(|p| PageLink {
+                    title: p.title.clone(),
+                    url: format!("/{}/", encode_segment(&p.slug)),
+                })
+                .collect(),
+            current: current.to_owned(),
+        }
+    }
+}
+
+/// The document's head: title, description, canonical link, robots, rel prev/next.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct MetaView {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub canonical: Option<String>,
+    pub noindex: bool,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PageNumber {
+    pub number: u32,
+    pub url: String,
+    pub current: bool,
+    pub gap: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PagingView {
+    pub pages: Vec<PageNumber>,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl PagingView {
+    /// Numbered links for an archive whose first page lives at `base` (ending in `/`).
+    pub fn new(base: &str, current: u32, page_count: u32) -> Self {
+        let url = |n: u32| {
+            if n <= 1 {
+                base.to_owned()
+            } else {
+                format!("{base}page/{n}/")
+            }
+        };
+        Self {
+            pages: paging::links(current, page_count)
+                .into_iter()
+                .map(|n| match n {
+                    Some(n) => PageNumber {
+                        number: n,
+                        url: url(n),
+                        current: n == current,
+                        gap: false,
+                    },
+                    None => PageNumber {
+                        number: 0,
+                        url: String::new(),
+                        current: false,
+                        gap: true,
+                    },
+                })
+                .collect(),
+            prev: (current > 1).then(|| url(current - 1)),
+            next: (current < page_count).then(|| url(current + 1)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ArchiveView {
+    pub label: Option<String>,
+    pub title: String,
+    pub description: Option<String>,
+    pub total: i64,
+    pub page: u32,
+    pub page_count: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionBlock {
+    pub section: LinkView,
+    pub articles: Vec<CardView>,
+}

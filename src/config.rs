@@ -1,0 +1,145 @@
+//! Settings for `serve` and the commands that open a site: flags beat `MASTHEAD_*`
+//! environment variables (both handled by clap), which beat `masthead.toml`, which
+//! beats the defaults.
+
+use anyhow::{Context, Result, bail};
+use chrono_tz::Tz;
+use clap::Args;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Where the site's data lives; shared by every command that opens a site.
+#[derive(Debug, Clone, Args, Default)]
+pub struct SiteArgs {
+    /// The data folder: SQLite database, search index, uploads [default: ./masthead-data]
+    #[arg(long, env = "MASTHEAD_DATA")]
+    pub data: Option<PathBuf>,
+    /// `sqlite://FILE` or `postgres://USER@HOST/DB` [default: sqlite in the data folder]
+    #[arg(long, env = "MASTHEAD_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// The site's timezone (IANA name, e.g. Europe/London) [default: UTC]
+    #[arg(long, env = "MASTHEAD_TIMEZONE")]
+    pub timezone: Option<String>,
+    /// A settings file [default: ./masthead.toml when it exists]
+    #[arg(long, env = "MASTHEAD_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "MASTHEAD_ADDR")]
+    pub addr: Option<String>,
+    /// A theme folder whose templates/ and static/ override the default theme's
+    #[arg(long, env = "MASTHEAD_THEME")]
+    pub theme: Option<PathBuf>,
+    /// Start an empty site instead of seeding the demo on first start
+    #[arg(long, env = "MASTHEAD_NO_DEMO")]
+    pub no_demo: bool,
+    /// Render every page afresh (for measuring and debugging)
+    #[arg(long, env = "MASTHEAD_NO_PAGE_CACHE")]
+    pub no_page_cache: bool,
+}
+
+/// `masthead.toml`: the same settings as the flags, in snake case.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub timezone: Option<String>,
+    pub addr: Option<String>,
+    pub theme: Option<PathBuf>,
+    pub demo: Option<bool>,
+    pub page_cache: Option<bool>,
+    pub title: Option<String>,
+    pub tagline: Option<String>,
+    pub per_page: Option<u32>,
+}
+
+impl FileConfig {
+    pub fn load(explicit: Option<&Path>) -> Result<Self> {
+        let (path, required) = match explicit {
+            Some(p) => (p.to_owned(), true),
+            None => (PathBuf::from("masthead.toml"), false),
+        };
+        if !path.exists() {
+            if required {
+                bail!("the settings file {} does not exist", path.display());
+            }
+            return Ok(Self::default());
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the settings file {}", path.display()))?;
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("the settings file {} is not valid: {}", path.display(), e.message()))
+    }
+}
+
+/// Settings resolved from every layer.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub data: PathBuf,
+    pub database_url: String,
+    pub timezone: Tz,
+    pub addr: SocketAddr,
+    pub theme: Option<PathBuf>,
+    pub demo: bool,
+    pub page_cache: bool,
+    pub title: Option<String>,
+    pub tagline: Option<String>,
+    pub per_page: u32,
+}
+
+pub fn resolve_site(args: &SiteArgs, file: &FileConfig) -> Result<(PathBuf, String, Tz)> {
+    let data = args
+        .data
+        .clone()
+        .or_else(|| file.data.clone())
+        .unwrap_or_else(|| PathBuf::from("masthead-data"));
+    let database_url = args
+        .database_url
+        .clone()
+        .or_else(|| file.database_url.clone())
+        .unwrap_or_else(|| format!("sqlite://{}", data.join("masthead.db").display()));
+    let tz_name = args
+        .timezone
+        .clone()
+        .or_else(|| file.timezone.clone())
+        .unwrap_or_else(|| "UTC".to_owned());
+    let timezone: Tz = tz_name
+        .parse()
+        .map_err(|_| anyhow::anyhow!("\"{tz_name}\" is not a timezone name such as Europe/London or UTC"))?;
+    Ok((data, database_url, timezone))
+}
+
+pub fn resolve_serve(args: &ServeArgs) -> Result<Resolved> {
+    let file = FileConfig::load(args.site.config.as_deref())?;
+    let (data, database_url, timezone) = resolve_site(&args.site, &file)?;
+    let addr_text = args
+        .addr
+        .clone()
+        .or_else(|| file.addr.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    let addr: SocketAddr = addr_text
+        .parse()
+        .map_err(|_| anyhow::anyhow!("\"{addr_text}\" is not an address such as 127.0.0.1:8080"))?;
+    let per_page = file.per_page.unwrap_or(10);
+    if !(1..=100).contains(&per_page) {
+        bail!("per_page must be between 1 and 100; it is {per_page}");
+    }
+    Ok(Resolved {
+        data,
+        database_url,
+        timezone,
+        addr,
+        theme: args.theme.clone().or(file.theme.clone()),
+        demo: !args.no_demo && file.demo.unwrap_or(true),
+        page_cache: !args.no_page_cache && file.page_cache.unwrap_or(true),
+        title: file.title.clone(),
+        tagline: file.tagline.clone(),
+        per_page,
+    })
+}
