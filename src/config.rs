@@ -74,7 +74,13 @@ impl FileConfig {
         }
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read the settings file {}", path.display()))?;
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("the settings file {} is not valid: {}", path.display(), e.message()))
+        toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "the settings file {} is not valid: {}",
+                path.display(),
+                e.message()
+            )
+        })
     }
 }
 
@@ -109,9 +115,9 @@ pub fn resolve_site(args: &SiteArgs, file: &FileConfig) -> Result<(PathBuf, Stri
         .clone()
         .or_else(|| file.timezone.clone())
         .unwrap_or_else(|| "UTC".to_owned());
-    let timezone: Tz = tz_name
-        .parse()
-        .map_err(|_| anyhow::anyhow!("\"{tz_name}\" is not a timezone name such as Europe/London or UTC"))?;
+    let timezone: Tz = tz_name.parse().map_err(|_| {
+        anyhow::anyhow!("\"{tz_name}\" is not a timezone name such as Europe/London or UTC")
+    })?;
     Ok((data, database_url, timezone))
 }
 

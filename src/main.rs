@@ -16,7 +16,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "masthead", version, about = "A news publishing platform: one binary, SQLite or PostgreSQL.")]
+#[command(
+    name = "masthead",
+    version,
+    about = "A news publishing platform: one binary, SQLite or PostgreSQL."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -60,7 +64,10 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("masthead: cannot start: {e}");
@@ -106,12 +113,22 @@ fn prepare_data_dir(data: &Path, database_url: &str) -> Result<()> {
         return Ok(());
     }
     for dir in [data.to_owned(), data.join("media"), data.join("index")] {
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| anyhow!("cannot create the data folder {}: {}", dir.display(), io_reason(&e)))?;
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            anyhow!(
+                "cannot create the data folder {}: {}",
+                dir.display(),
+                io_reason(&e)
+            )
+        })?;
     }
     let probe = data.join(".write-test");
-    std::fs::write(&probe, b"ok")
-        .map_err(|e| anyhow!("the data folder {} is not writable: {}", data.display(), io_reason(&e)))?;
+    std::fs::write(&probe, b"ok").map_err(|e| {
+        anyhow!(
+            "the data folder {} is not writable: {}",
+            data.display(),
+            io_reason(&e)
+        )
+    })?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }
@@ -119,7 +136,9 @@ fn prepare_data_dir(data: &Path, database_url: &str) -> Result<()> {
 fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory => "a file is in the way".to_owned(),
+        std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory => {
+            "a file is in the way".to_owned()
+        }
         _ => e.to_string(),
     }
 }
@@ -128,7 +147,9 @@ async fn open_store(data: &Path, database_url: &str, timezone: chrono_tz::Tz) ->
     prepare_data_dir(data, database_url)?;
     let mut opts = StoreOptions::new(database_url);
     opts.timezone = timezone;
-    let store = Store::open(&opts, Arc::new(SystemClock)).await.map_err(store_error)?;
+    let store = Store::open(&opts, Arc::new(SystemClock))
+        .await
+        .map_err(store_error)?;
     store.migrate().await.map_err(store_error)?;
     Ok(store)
 }
@@ -146,11 +167,24 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let cfg = config::resolve_serve(&args)?;
     let store = open_store(&cfg.data, &cfg.database_url, cfg.timezone).await?;
 
-    if store.setting(INITIALIZED).await.map_err(store_error)?.is_none() {
+    if store
+        .setting(INITIALIZED)
+        .await
+        .map_err(store_error)?
+        .is_none()
+    {
         if cfg.demo {
-            let seeded = masthead_demo::seed(&store).await.context("cannot seed the demo site")?;
-            store.set_setting(TITLE, masthead_demo::SITE_TITLE).await.map_err(store_error)?;
-            store.set_setting(TAGLINE, masthead_demo::SITE_TAGLINE).await.map_err(store_error)?;
+            let seeded = masthead_demo::seed(&store)
+                .await
+                .context("cannot seed the demo site")?;
+            store
+                .set_setting(TITLE, masthead_demo::SITE_TITLE)
+                .await
+                .map_err(store_error)?;
+            store
+                .set_setting(TAGLINE, masthead_demo::SITE_TAGLINE)
+                .await
+                .map_err(store_error)?;
             tracing::info!(
                 "seeded the demo site: {} stories in {} sections, {} pages",
                 seeded.articles,
@@ -159,15 +193,26 @@ async fn serve(args: ServeArgs) -> Result<()> {
             );
         }
         let now = store.clock().now().to_rfc3339();
-        store.set_setting(INITIALIZED, &now).await.map_err(store_error)?;
+        store
+            .set_setting(INITIALIZED, &now)
+            .await
+            .map_err(store_error)?;
     }
     let title = match cfg.title.clone() {
         Some(t) => t,
-        None => store.setting(TITLE).await.map_err(store_error)?.unwrap_or_else(|| "Masthead".to_owned()),
+        None => store
+            .setting(TITLE)
+            .await
+            .map_err(store_error)?
+            .unwrap_or_else(|| "Masthead".to_owned()),
     };
     let tagline = match cfg.tagline.clone() {
         Some(t) => t,
-        None => store.setting(TAGLINE).await.map_err(store_error)?.unwrap_or_default(),
+        None => store
+            .setting(TAGLINE)
+            .await
+            .map_err(store_error)?
+            .unwrap_or_default(),
     };
     let theme = masthead_render::Theme::load(cfg.theme.as_deref()).map_err(|e| anyhow!("{e}"))?;
     let settings = SiteSettings {
@@ -237,10 +282,17 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-async fn import_jsonl(file: &Path, site: &SiteArgs, tag_fields: Vec<String>, batch_size: usize, quiet: bool) -> Result<()> {
+async fn import_jsonl(
+    file: &Path,
+    site: &SiteArgs,
+    tag_fields: Vec<String>,
+    batch_size: usize,
+    quiet: bool,
+) -> Result<()> {
     let file_cfg = FileConfig::load(site.config.as_deref())?;
     let (data, database_url, timezone) = config::resolve_site(site, &file_cfg)?;
-    let handle = std::fs::File::open(file).map_err(|e| anyhow!("cannot open {}: {}", file.display(), io_reason(&e)))?;
+    let handle = std::fs::File::open(file)
+        .map_err(|e| anyhow!("cannot open {}: {}", file.display(), io_reason(&e)))?;
     let size = handle.metadata().map(|m| m.len()).unwrap_or(0);
     let store = open_store(&data, &database_url, timezone).await?;
     let bar = if quiet {
@@ -248,8 +300,10 @@ async fn import_jsonl(file: &Path, site: &SiteArgs, tag_fields: Vec<String>, bat
     } else {
         let bar = indicatif::ProgressBar::new(size);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} [{bar:40}] {bytes}/{total_bytes} ({eta})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{bar:40}] {bytes}/{total_bytes} ({eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar
     };

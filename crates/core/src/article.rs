@@ -115,7 +115,11 @@ pub fn article_path(date: NaiveDate, slug: &str) -> String {
 }
 
 /// Whether the public may see an article with this status and publication time.
-pub fn is_public(status: ArticleStatus, published_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+pub fn is_public(
+    status: ArticleStatus,
+    published_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
     status == ArticleStatus::Published && published_at.is_some_and(|t| t <= now)
 }
 
@@ -136,8 +140,14 @@ mod tests {
     fn url_date_is_the_site_local_date() {
         let t = Utc.with_ymd_and_hms(2026, 3, 1, 23, 30, 0).unwrap();
         assert_eq!(url_date(t, chrono_tz::UTC).to_string(), "2026-03-01");
-        assert_eq!(url_date(t, chrono_tz::Europe::Berlin).to_string(), "2026-03-02");
-        assert_eq!(url_date(t, chrono_tz::America::New_York).to_string(), "2026-03-01");
+        assert_eq!(
+            url_date(t, chrono_tz::Europe::Berlin).to_string(),
+            "2026-03-02"
+        );
+        assert_eq!(
+            url_date(t, chrono_tz::America::New_York).to_string(),
+            "2026-03-01"
+        );
     }
 
     #[test]
@@ -154,7 +164,10 @@ mod tests {
         assert!(is_public(ArticleStatus::Published, past, now));
         assert!(!is_public(ArticleStatus::Published, future, now));
         assert!(!is_public(ArticleStatus::Published, None, now));
-        for st in ArticleStatus::ALL.into_iter().filter(|s| *s != ArticleStatus::Published) {
+        for st in ArticleStatus::ALL
+            .into_iter()
+            .filter(|s| *s != ArticleStatus::Published)
+        {
             assert!(!is_public(st, past, now), "{st} must not be public");
         }
     }

@@ -17,7 +17,9 @@ pub fn derive(text: &str, words: usize) -> String {
         out.push_str(w);
     }
     if iter.next().is_some() {
-        let trimmed = out.trim_end_matches([',', ';', ':', '-', '\u{2013}', '\u{2014}']).len();
+        let trimmed = out
+            .trim_end_matches([',', ';', ':', '-', '\u{2013}', '\u{2014}'])
+            .len();
         out.truncate(trimmed);
         out.push('\u{2026}');
     }
@@ -43,7 +45,10 @@ mod tests {
 
     #[test]
     fn long_text_is_cut_on_a_word_with_an_ellipsis() {
-        let text = (1..=100).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
+        let text = (1..=100)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         let ex = derive(&text, 55);
         assert!(ex.ends_with("w55\u{2026}"), "{ex}");
         assert_eq!(ex.split_whitespace().count(), 55);

@@ -72,7 +72,17 @@ mod tests {
         let l = links(6, 20);
         assert_eq!(
             l,
-            vec![Some(1), None, Some(4), Some(5), Some(6), Some(7), Some(8), None, Some(20)]
+            vec![
+                Some(1),
+                None,
+                Some(4),
+                Some(5),
+                Some(6),
+                Some(7),
+                Some(8),
+                None,
+                Some(20)
+            ]
         );
         assert_eq!(links(1, 1), vec![Some(1)]);
     }

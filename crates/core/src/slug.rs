@@ -90,9 +90,30 @@ pub fn normalize_given(given: &str) -> Result<String, SlugError> {
 
 /// Path words the site uses itself; a static page may not take them.
 const RESERVED: &[&str] = &[
-    "api", "author", "authors", "category", "comments", "feed", "healthz", "media", "metrics",
-    "newsroom", "page", "readyz", "robots-txt", "search", "section", "static", "tag", "uploads",
-    "wp-admin", "wp-content", "wp-json", "wp-login-php", "xmlrpc-php", "favicon-ico",
+    "api",
+    "author",
+    "authors",
+    "category",
+    "comments",
+    "feed",
+    "healthz",
+    "media",
+    "metrics",
+    "newsroom",
+    "page",
+    "readyz",
+    "robots-txt",
+    "search",
+    "section",
+    "static",
+    "tag",
+    "uploads",
+    "wp-admin",
+    "wp-content",
+    "wp-json",
+    "wp-login-php",
+    "xmlrpc-php",
+    "favicon-ico",
 ];
 
 /// Whether a top-level slug (a static page's) would collide with the site's own paths:
@@ -131,7 +152,10 @@ mod tests {
     fn titles_are_transliterated() {
         assert_eq!(from_title("Café Müller"), "cafe-muller");
         assert_eq!(from_title("Łódź"), "lodz");
-        assert_eq!(from_title("  Council's £11.2m gap: what next?  "), "councils-11-2m-gap-what-next");
+        assert_eq!(
+            from_title("  Council's £11.2m gap: what next?  "),
+            "councils-11-2m-gap-what-next"
+        );
         assert_eq!(from_title("???"), "");
         assert_eq!(from_title(""), "");
     }
@@ -153,8 +177,24 @@ mod tests {
 
     #[test]
     fn site_paths_are_reserved_for_pages() {
-        for s in ["feed", "search", "section", "tag", "author", "page", "newsroom", "api", "static", "media", "sitemap-news", "2024"] {
-            assert!(matches!(check_page_slug(s), Err(SlugError::Reserved(_))), "{s}");
+        for s in [
+            "feed",
+            "search",
+            "section",
+            "tag",
+            "author",
+            "page",
+            "newsroom",
+            "api",
+            "static",
+            "media",
+            "sitemap-news",
+            "2024",
+        ] {
+            assert!(
+                matches!(check_page_slug(s), Err(SlugError::Reserved(_))),
+                "{s}"
+            );
         }
         assert_eq!(check_page_slug("About Us").as_deref(), Ok("about-us"));
         assert_eq!(check_page_slug("12345").as_deref(), Ok("12345"));

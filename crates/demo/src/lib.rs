@@ -44,12 +44,20 @@ impl<'a> Doc<'a> {
             file: file.to_owned(),
             message: message.to_owned(),
         };
-        let rest = text.strip_prefix("---\n").ok_or_else(|| err("does not start with ---"))?;
-        let end = rest.find("\n---\n").ok_or_else(|| err("front matter is not closed with ---"))?;
+        let rest = text
+            .strip_prefix("---\n")
+            .ok_or_else(|| err("does not start with ---"))?;
+        let end = rest
+            .find("\n---\n")
+            .ok_or_else(|| err("front matter is not closed with ---"))?;
         let fields = rest[..end]
             .lines()
             .filter(|l| !l.trim().is_empty())
-            .map(|l| l.split_once(':').map(|(k, v)| (k.trim(), v.trim())).ok_or_else(|| err(l)))
+            .map(|l| {
+                l.split_once(':')
+                    .map(|(k, v)| (k.trim(), v.trim()))
+                    .ok_or_else(|| err(l))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             file: file.to_owned(),
@@ -71,7 +79,12 @@ impl<'a> Doc<'a> {
 
     fn list(&self, key: &str) -> Vec<String> {
         self.get(key)
-            .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -113,20 +126,34 @@ pub fn articles(now: DateTime<Utc>) -> Result<Vec<NewArticle>, DemoError> {
     let mut out = Vec::new();
     for (file, text) in files("articles") {
         let doc = Doc::parse(&file, text)?;
-        let hours: i64 = doc.require("age_hours")?.parse().map_err(|_| DemoError::Content {
-            file: file.clone(),
-            message: "age_hours is not a number".to_owned(),
-        })?;
+        let hours: i64 = doc
+            .require("age_hours")?
+            .parse()
+            .map_err(|_| DemoError::Content {
+                file: file.clone(),
+                message: "age_hours is not a number".to_owned(),
+            })?;
         let published = now - Duration::hours(hours) - Duration::minutes((hours * 7) % 50);
         let rendered = render_body(BodyFormat::Markdown, doc.body);
-        let mut a = NewArticle::published(doc.require("title")?, section_name(doc.require("section")?), published);
-        a.external_id = Some(format!("demo:{}", file.trim_start_matches("articles/").trim_end_matches(".md")));
+        let mut a = NewArticle::published(
+            doc.require("title")?,
+            section_name(doc.require("section")?),
+            published,
+        );
+        a.external_id = Some(format!(
+            "demo:{}",
+            file.trim_start_matches("articles/").trim_end_matches(".md")
+        ));
         a.kicker = doc.get("kicker").map(str::to_owned);
         a.dek = doc.get("dek").map(str::to_owned);
         a.body_source = doc.body.to_owned();
         a.excerpt = excerpt::derive(&rendered.text, excerpt::DEFAULT_WORDS);
         a.body_html = rendered.html;
-        a.other_sections = doc.list("sections").iter().map(|s| section_name(s)).collect();
+        a.other_sections = doc
+            .list("sections")
+            .iter()
+            .map(|s| section_name(s))
+            .collect();
         a.tags = doc.list("tags");
         a.authors = doc.list("authors");
         a.featured = doc.get("featured") == Some("true");
@@ -172,10 +199,11 @@ pub async fn seed(store: &Store) -> Result<Seeded, DemoError> {
     let pages = files("pages");
     for (file, text) in &pages {
         let doc = Doc::parse(file, text)?;
-        let page_slug = slug::check_page_slug(doc.require("slug")?).map_err(|e| DemoError::Content {
-            file: file.clone(),
-            message: e.to_string(),
-        })?;
+        let page_slug =
+            slug::check_page_slug(doc.require("slug")?).map_err(|e| DemoError::Content {
+                file: file.clone(),
+                message: e.to_string(),
+            })?;
         let rendered = render_body(BodyFormat::Markdown, doc.body);
         store
             .upsert_page(&NewPage {
@@ -198,7 +226,6 @@ pub async fn seed(store: &Store) -> Result<Seeded, DemoError> {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests")]
     use super::*;
     use std::collections::HashSet;
 
@@ -220,13 +247,35 @@ mod tests {
             assert!(!a.authors.is_empty(), "{} has no byline", a.title);
             assert!(!a.body_source.to_lowercase().contains("lorem ipsum"));
         }
-        assert!(articles.iter().any(|a| a.body_html.contains("<blockquote>")));
+        assert!(
+            articles
+                .iter()
+                .any(|a| a.body_html.contains("<blockquote>"))
+        );
         assert!(articles.iter().any(|a| a.body_html.contains("<h2>")));
-        assert!(articles.iter().any(|a| a.body_html.contains("<ul>") || a.body_html.contains("<ol>")));
-        let newest = articles.iter().filter_map(|a| a.published_at).max().unwrap();
-        let oldest = articles.iter().filter_map(|a| a.published_at).min().unwrap();
-        assert!(now - newest < Duration::hours(12), "the newest should be hours old");
-        assert!(now - oldest > Duration::days(14), "the oldest should be weeks old");
+        assert!(
+            articles
+                .iter()
+                .any(|a| a.body_html.contains("<ul>") || a.body_html.contains("<ol>"))
+        );
+        let newest = articles
+            .iter()
+            .filter_map(|a| a.published_at)
+            .max()
+            .unwrap();
+        let oldest = articles
+            .iter()
+            .filter_map(|a| a.published_at)
+            .min()
+            .unwrap();
+        assert!(
+            now - newest < Duration::hours(12),
+            "the newest should be hours old"
+        );
+        assert!(
+            now - oldest > Duration::days(14),
+            "the oldest should be weeks old"
+        );
     }
 
     #[tokio::test]
@@ -238,7 +287,12 @@ mod tests {
         for page in ["about", "contact", "privacy"] {
             assert!(t.store.public_page(page).await.unwrap().is_some(), "{page}");
         }
-        let tech = t.store.section_by_slug("technology").await.unwrap().unwrap();
+        let tech = t
+            .store
+            .section_by_slug("technology")
+            .await
+            .unwrap()
+            .unwrap();
         assert!(tech.parent_id.is_some(), "sections nest");
         let count = t.store.count_public(&Default::default()).await.unwrap();
         assert_eq!(count as usize, seeded.articles);

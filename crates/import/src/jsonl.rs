@@ -96,10 +96,12 @@ pub async fn import_jsonl(
             });
             // Skip the rest of the overlong line.
             let mut rest = Vec::new();
-            reader.read_until(b'\n', &mut rest).map_err(|source| ImportError::Read {
-                file: file.to_owned(),
-                source,
-            })?;
+            reader
+                .read_until(b'\n', &mut rest)
+                .map_err(|source| ImportError::Read {
+                    file: file.to_owned(),
+                    source,
+                })?;
             read_bytes += rest.len() as u64;
             continue;
         }
@@ -118,7 +120,10 @@ pub async fn import_jsonl(
         }
         match parse_line(text, opts, now) {
             Ok(article) => batch.push(article),
-            Err(reason) => report.skipped.push(Skipped { line: line_no, reason }),
+            Err(reason) => report.skipped.push(Skipped {
+                line: line_no,
+                reason,
+            }),
         }
         if batch.len() >= opts.batch_size {
             flush(store, &mut batch, &mut report).await?;
@@ -130,7 +135,11 @@ pub async fn import_jsonl(
     Ok(report)
 }
 
-async fn flush(store: &Store, batch: &mut Vec<NewArticle>, report: &mut ImportReport) -> Result<(), ImportError> {
+async fn flush(
+    store: &Store,
+    batch: &mut Vec<NewArticle>,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
     if batch.is_empty() {
         return Ok(());
     }
@@ -156,7 +165,11 @@ fn string_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<&'a
 fn list_field(obj: &Map<String, Value>, key: &str) -> Result<Vec<String>, String> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(s.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect()),
+        Some(Value::String(s)) => Ok(s
+            .split(',')
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect()),
         Some(Value::Array(items)) => items
             .iter()
             .map(|v| match v {
@@ -179,7 +192,12 @@ pub fn parse_date(s: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f"))
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M"))
         .or_else(|_| NaiveDate::parse_from_str(s, "%Y-%m-%d").map(|d| d.and_time(NaiveTime::MIN)))
-        .map_err(|_| format!("`date` \"{}\" is not RFC 3339, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS", s.chars().take(40).collect::<String>()))?;
+        .map_err(|_| {
+            format!(
+                "`date` \"{}\" is not RFC 3339, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS",
+                s.chars().take(40).collect::<String>()
+            )
+        })?;
     // A time that does not exist (skipped by a clock change) moves forward an hour; one
     // that happens twice takes the earlier.
     match tz.from_local_datetime(&local) {
@@ -205,7 +223,9 @@ fn parse_line(text: &str, opts: &JsonlOptions, now: DateTime<Utc>) -> Result<New
     let body = string_field(&obj, "body")?.ok_or("`body` is missing")?;
     let format = match string_field(&obj, "format")? {
         None => BodyFormat::Text,
-        Some(f) => f.parse::<BodyFormat>().map_err(|e| format!("`format`: {e} (use text, markdown or html)"))?,
+        Some(f) => f
+            .parse::<BodyFormat>()
+            .map_err(|e| format!("`format`: {e} (use text, markdown or html)"))?,
     };
     let section = string_field(&obj, "section")?
         .or(string_field(&obj, "category")?)
@@ -237,11 +257,20 @@ fn parse_line(text: &str, opts: &JsonlOptions, now: DateTime<Utc>) -> Result<New
         tags.extend(list_field(&obj, field)?);
     }
     let mut authors = list_field(&obj, "authors")?;
-    if let Some(a) = string_field(&obj, "author")?.map(str::trim).filter(|a| !a.is_empty()) {
+    if let Some(a) = string_field(&obj, "author")?
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
         authors.insert(0, a.to_owned());
     }
-    let dek = string_field(&obj, "dek")?.map(str::trim).filter(|d| !d.is_empty()).map(str::to_owned);
-    let editor_excerpt = string_field(&obj, "excerpt")?.map(str::trim).filter(|d| !d.is_empty()).map(str::to_owned);
+    let dek = string_field(&obj, "dek")?
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(str::to_owned);
+    let editor_excerpt = string_field(&obj, "excerpt")?
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(str::to_owned);
 
     let rendered = render_body(format, body);
     let mut a = NewArticle::published(title, section, published);
@@ -262,17 +291,28 @@ fn parse_line(text: &str, opts: &JsonlOptions, now: DateTime<Utc>) -> Result<New
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests")]
     use super::*;
 
     #[test]
     fn dates_in_every_accepted_shape() {
         let tz: Tz = "Europe/London".parse().unwrap();
-        assert_eq!(parse_date("2026-07-01T12:00:00Z", tz).unwrap().to_rfc3339(), "2026-07-01T12:00:00+00:00");
-        assert_eq!(parse_date("2026-07-01T12:00:00", tz).unwrap().to_rfc3339(), "2026-07-01T11:00:00+00:00");
-        assert_eq!(parse_date("2026-01-01", tz).unwrap().to_rfc3339(), "2026-01-01T00:00:00+00:00");
+        assert_eq!(
+            parse_date("2026-07-01T12:00:00Z", tz).unwrap().to_rfc3339(),
+            "2026-07-01T12:00:00+00:00"
+        );
+        assert_eq!(
+            parse_date("2026-07-01T12:00:00", tz).unwrap().to_rfc3339(),
+            "2026-07-01T11:00:00+00:00"
+        );
+        assert_eq!(
+            parse_date("2026-01-01", tz).unwrap().to_rfc3339(),
+            "2026-01-01T00:00:00+00:00"
+        );
         // 01:30 on the spring-forward night does not exist in London.
-        assert_eq!(parse_date("2026-03-29T01:30:00", tz).unwrap().to_rfc3339(), "2026-03-29T01:30:00+00:00");
+        assert_eq!(
+            parse_date("2026-03-29T01:30:00", tz).unwrap().to_rfc3339(),
+            "2026-03-29T01:30:00+00:00"
+        );
         assert!(parse_date("yesterday", tz).is_err());
     }
 

@@ -45,7 +45,9 @@ fn markdown_to_html(source: &str) -> String {
             classes,
             attrs,
         }),
-        Event::End(TagEnd::Heading(HeadingLevel::H1)) => Event::End(TagEnd::Heading(HeadingLevel::H2)),
+        Event::End(TagEnd::Heading(HeadingLevel::H1)) => {
+            Event::End(TagEnd::Heading(HeadingLevel::H2))
+        }
         other => other,
     });
     let mut out = String::with_capacity(source.len() * 3 / 2);
@@ -73,7 +75,18 @@ fn text_to_html(source: &str) -> String {
 /// make paragraphs.
 fn paragraphs_for_html(source: &str) -> String {
     const BLOCKS: [&str; 12] = [
-        "<p", "<div", "<h2", "<h3", "<h4", "<ul", "<ol", "<blockquote", "<table", "<figure", "<pre", "<h1",
+        "<p",
+        "<div",
+        "<h2",
+        "<h3",
+        "<h4",
+        "<ul",
+        "<ol",
+        "<blockquote",
+        "<table",
+        "<figure",
+        "<pre",
+        "<h1",
     ];
     let lower = source.to_ascii_lowercase();
     if BLOCKS.iter().any(|b| lower.contains(b)) {
@@ -130,17 +143,66 @@ pub fn newsroom_policy() -> &'static Builder<'static> {
     static POLICY: OnceLock<Builder<'static>> = OnceLock::new();
     POLICY.get_or_init(|| {
         let tags: HashSet<&str> = [
-            "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dfn", "div", "dl",
-            "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd",
-            "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "table",
-            "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul",
+            "a",
+            "abbr",
+            "b",
+            "blockquote",
+            "br",
+            "caption",
+            "cite",
+            "code",
+            "dd",
+            "del",
+            "dfn",
+            "div",
+            "dl",
+            "dt",
+            "em",
+            "figcaption",
+            "figure",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "hr",
+            "i",
+            "img",
+            "ins",
+            "kbd",
+            "li",
+            "mark",
+            "ol",
+            "p",
+            "pre",
+            "q",
+            "s",
+            "samp",
+            "small",
+            "span",
+            "strong",
+            "sub",
+            "sup",
+            "table",
+            "tbody",
+            "td",
+            "tfoot",
+            "th",
+            "thead",
+            "time",
+            "tr",
+            "u",
+            "ul",
         ]
         .into_iter()
         .collect();
         let mut b = Builder::default();
         b.tags(tags)
             .add_tag_attributes("a", ["href", "title"])
-            .add_tag_attributes("img", ["src", "alt", "title", "width", "height", "srcset", "sizes"])
+            .add_tag_attributes(
+                "img",
+                ["src", "alt", "title", "width", "height", "srcset", "sizes"],
+            )
             .add_tag_attributes("td", ["colspan", "rowspan"])
             .add_tag_attributes("th", ["colspan", "rowspan", "scope"])
             .add_tag_attributes("time", ["datetime"])
@@ -159,14 +221,24 @@ mod tests {
 
     #[test]
     fn markdown_renders_structure_and_demotes_h1() {
-        let r = render_body(BodyFormat::Markdown, "# Big\n\nSome *text* and a [link](https://example.com).\n\n> \"Quoted\"\n\n- one\n- two");
+        let r = render_body(
+            BodyFormat::Markdown,
+            "# Big\n\nSome *text* and a [link](https://example.com).\n\n> \"Quoted\"\n\n- one\n- two",
+        );
         assert!(r.html.contains("<h2>Big</h2>"), "{}", r.html);
         assert!(!r.html.contains("<h1"));
         assert!(r.html.contains("<em>text</em>"));
         assert!(r.html.contains("<blockquote>"));
         assert!(r.html.contains("<li>one</li>"));
-        assert!(r.html.contains(r#"<a href="https://example.com" rel="noopener noreferrer">link</a>"#));
-        assert!(r.text.starts_with("Big Some text and a link."), "{}", r.text);
+        assert!(
+            r.html
+                .contains(r#"<a href="https://example.com" rel="noopener noreferrer">link</a>"#)
+        );
+        assert!(
+            r.text.starts_with("Big Some text and a link."),
+            "{}",
+            r.text
+        );
     }
 
     #[test]
@@ -184,8 +256,14 @@ mod tests {
 
     #[test]
     fn text_paragraphs_and_line_breaks() {
-        let r = render_body(BodyFormat::Text, "First para\nsecond line\n\nSecond para & more");
-        assert_eq!(r.html, "<p>First para<br>\nsecond line</p>\n<p>Second para &amp; more</p>\n");
+        let r = render_body(
+            BodyFormat::Text,
+            "First para\nsecond line\n\nSecond para & more",
+        );
+        assert_eq!(
+            r.html,
+            "<p>First para<br>\nsecond line</p>\n<p>Second para &amp; more</p>\n"
+        );
     }
 
     #[test]

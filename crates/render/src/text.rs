@@ -28,8 +28,24 @@ fn is_block_boundary(tag: &str) -> bool {
         .to_ascii_lowercase();
     matches!(
         name.as_str(),
-        "p" | "br" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "blockquote" | "div" | "tr" | "td" | "th"
-            | "figcaption" | "pre" | "hr" | "dt" | "dd"
+        "p" | "br"
+            | "li"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "blockquote"
+            | "div"
+            | "tr"
+            | "td"
+            | "th"
+            | "figcaption"
+            | "pre"
+            | "hr"
+            | "dt"
+            | "dd"
     )
 }
 
@@ -79,7 +95,10 @@ mod tests {
 
     #[test]
     fn extracts_text_with_spaces_between_blocks() {
-        assert_eq!(html_to_text("<p>One</p><p>Two &amp; <b>three</b></p>"), "One Two & three");
+        assert_eq!(
+            html_to_text("<p>One</p><p>Two &amp; <b>three</b></p>"),
+            "One Two & three"
+        );
         assert_eq!(html_to_text("a&#39;b &#x41; &bogus; &"), "a'b A &bogus; &");
         assert_eq!(html_to_text("<li>x</li><li>y</li>"), "x y");
     }

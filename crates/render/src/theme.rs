@@ -46,10 +46,10 @@ impl Theme {
     /// Loads the default theme, with templates and assets from `override_dir` taking
     /// precedence (its `templates/` and `static/` folders).
     pub fn load(override_dir: Option<&Path>) -> Result<Self, ThemeError> {
-        if let Some(dir) = override_dir {
-            if !dir.is_dir() {
-                return Err(ThemeError::MissingDir(dir.to_owned()));
-            }
+        if let Some(dir) = override_dir
+            && !dir.is_dir()
+        {
+            return Err(ThemeError::MissingDir(dir.to_owned()));
         }
         let assets = Arc::new(load_assets(override_dir)?);
         let urls: HashMap<String, String> = assets
@@ -81,20 +81,30 @@ impl Theme {
                 .and_then(|f| f.contents_utf8())
                 .map(str::to_owned))
         });
-        env.add_function("asset", move |name: &str| -> Result<String, minijinja::Error> {
-            urls.get(name).cloned().ok_or_else(|| {
-                minijinja::Error::new(
-                    minijinja::ErrorKind::InvalidOperation,
-                    format!("the theme has no asset named {name}"),
-                )
-            })
-        });
+        env.add_function(
+            "asset",
+            move |name: &str| -> Result<String, minijinja::Error> {
+                urls.get(name).cloned().ok_or_else(|| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        format!("the theme has no asset named {name}"),
+                    )
+                })
+            },
+        );
         let theme = Self {
             env: Arc::new(env),
             assets,
         };
         // Fail at start, not on the first reader, when an override does not parse.
-        for name in ["base.html", "home.html", "article.html", "archive.html", "page.html", "error.html"] {
+        for name in [
+            "base.html",
+            "home.html",
+            "article.html",
+            "archive.html",
+            "page.html",
+            "error.html",
+        ] {
             theme.env.get_template(name)?;
         }
         Ok(theme)
@@ -128,10 +138,9 @@ fn html_formatter(
     value: &Value,
 ) -> Result<(), minijinja::Error> {
     match (state.auto_escape(), value.as_str()) {
-        (minijinja::AutoEscape::Html, Some(s)) if !value.is_safe() => {
-            out.write_str(&crate::markup::escape(s))
-                .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
-        }
+        (minijinja::AutoEscape::Html, Some(s)) if !value.is_safe() => out
+            .write_str(&crate::markup::escape(s))
+            .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())),
         _ => minijinja::escape_formatter(out, state, value),
     }
 }
@@ -145,14 +154,18 @@ fn load_assets(override_dir: Option<&Path>) -> Result<HashMap<String, Arc<Asset>
             }
         }
     }
-    if let Some(dir) = override_dir.map(|d| d.join("static")).filter(|d| d.is_dir()) {
+    if let Some(dir) = override_dir
+        .map(|d| d.join("static"))
+        .filter(|d| d.is_dir())
+    {
         let entries = std::fs::read_dir(&dir).map_err(|source| ThemeError::Read {
             path: dir.clone(),
             source,
         })?;
         for entry in entries.flatten() {
             let path = entry.path();
-            if let (true, Some(name)) = (path.is_file(), path.file_name().and_then(|n| n.to_str())) {
+            if let (true, Some(name)) = (path.is_file(), path.file_name().and_then(|n| n.to_str()))
+            {
                 let bytes = std::fs::read(&path).map_err(|source| ThemeError::Read {
                     path: path.clone(),
                     source,
@@ -207,14 +220,16 @@ fn content_type(name: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests")]
     use super::*;
 
     #[test]
     fn assets_get_fingerprinted_names() {
         let theme = Theme::load(None).unwrap();
         let url = theme.asset_url("style.css").unwrap();
-        assert!(url.starts_with("/static/style.") && url.ends_with(".css"), "{url}");
+        assert!(
+            url.starts_with("/static/style.") && url.ends_with(".css"),
+            "{url}"
+        );
         let file = url.trim_start_matches("/static/");
         assert!(theme.asset(file).unwrap().bytes.len() > 100);
         assert_eq!(plain_name(&url), "style.css");
@@ -224,14 +239,25 @@ mod tests {
     fn an_override_folder_replaces_templates_one_by_one() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("templates")).unwrap();
-        std::fs::write(dir.path().join("templates/page.html"), "OVERRIDDEN {{ page.title }}").unwrap();
+        std::fs::write(
+            dir.path().join("templates/page.html"),
+            "OVERRIDDEN {{ page.title }}",
+        )
+        .unwrap();
         let theme = Theme::load(Some(dir.path())).unwrap();
         let out = theme
-            .render("page.html", &serde_json::json!({"page": {"title": "<About>"}}))
+            .render(
+                "page.html",
+                &serde_json::json!({"page": {"title": "<About>"}}),
+            )
             .unwrap();
         assert_eq!(out, "OVERRIDDEN &lt;About&gt;");
         // Templates it does not override still come from the default theme.
-        assert!(theme.render("error.html", &serde_json::json!({"status": 404})).is_ok());
+        assert!(
+            theme
+                .render("error.html", &serde_json::json!({"status": 404}))
+                .is_ok()
+        );
     }
 
     #[test]

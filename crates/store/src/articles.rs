@@ -1,7 +1,9 @@
 //! Articles: saving (with their sections, tags and bylines) and the public reads.
 
 use crate::sql::{Arg, Sql, bind_args};
-use crate::{Article, ArticleSummary, NewArticle, Saved, Store, StoreError, Term, with_pool, write_tx};
+use crate::{
+    Article, ArticleSummary, NewArticle, Saved, Store, StoreError, Term, with_pool, write_tx,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use masthead_core::article::url_date;
 use masthead_core::{ArticleStatus, BodyFormat, paging::PageRequest, slug};
@@ -102,20 +104,20 @@ macro_rules! ensure_term {
         if term_slug.is_empty() {
             None
         } else {
-            let id: i64 = match $table {
-                "sections" => {
-                    sqlx::query_scalar(
-                        "INSERT INTO sections (slug, name, description, position)
+            let id: i64 =
+                match $table {
+                    "sections" => {
+                        sqlx::query_scalar(
+                            "INSERT INTO sections (slug, name, description, position)
                          VALUES ($1, $2, '', (SELECT COALESCE(MAX(position), 0) + 1 FROM sections))
                          ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id",
-                    )
-                    .bind(&term_slug)
-                    .bind(name)
-                    .fetch_one(&mut *$tx)
-                    .await?
-                }
-                "authors" => {
-                    sqlx::query_scalar(
+                        )
+                        .bind(&term_slug)
+                        .bind(name)
+                        .fetch_one(&mut *$tx)
+                        .await?
+                    }
+                    "authors" => sqlx::query_scalar(
                         "INSERT INTO authors (slug, name, bio, created_at) VALUES ($1, $2, '', $3)
                          ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id",
                     )
@@ -123,19 +125,18 @@ macro_rules! ensure_term {
                     .bind(name)
                     .bind($now)
                     .fetch_one(&mut *$tx)
-                    .await?
-                }
-                _ => {
-                    sqlx::query_scalar(
-                        "INSERT INTO tags (slug, name) VALUES ($1, $2)
+                    .await?,
+                    _ => {
+                        sqlx::query_scalar(
+                            "INSERT INTO tags (slug, name) VALUES ($1, $2)
                          ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id",
-                    )
-                    .bind(&term_slug)
-                    .bind(name)
-                    .fetch_one(&mut *$tx)
-                    .await?
-                }
-            };
+                        )
+                        .bind(&term_slug)
+                        .bind(name)
+                        .fetch_one(&mut *$tx)
+                        .await?
+                    }
+                };
             Some(id)
         }
     }};
@@ -385,7 +386,11 @@ impl Store {
 
     /// What a reader finds at `/{date}/{slug}/`: the article, a redirect to where it
     /// lives now, or nothing. Unpublished articles are never found.
-    pub async fn public_article_at(&self, date: NaiveDate, slug: &str) -> Result<ArticleLookup, StoreError> {
+    pub async fn public_article_at(
+        &self,
+        date: NaiveDate,
+        slug: &str,
+    ) -> Result<ArticleLookup, StoreError> {
         let mut q = Sql::new(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.slug = "
         ));
@@ -410,12 +415,11 @@ impl Store {
             .fetch_optional(p)
             .await?
         });
-        if let Some(id) = old {
-            if let Some(article) = self.public_article_by_id(id).await? {
-                if let Some(path) = article.summary.path() {
-                    return Ok(ArticleLookup::Moved(path));
-                }
-            }
+        if let Some(id) = old
+            && let Some(article) = self.public_article_by_id(id).await?
+            && let Some(path) = article.summary.path()
+        {
+            return Ok(ArticleLookup::Moved(path));
         }
         Ok(ArticleLookup::NotFound)
     }
@@ -434,9 +438,12 @@ impl Store {
         count.push(&where_.text);
         count.args = where_.args.clone();
         let total: i64 = with_pool!(&self.read, |p| {
-            bind_args!(sqlx::query_scalar(AssertSqlSafe(count.text.clone())), &count.args)
-                .fetch_one(p)
-                .await?
+            bind_args!(
+                sqlx::query_scalar(AssertSqlSafe(count.text.clone())),
+                &count.args
+            )
+            .fetch_one(p)
+            .await?
         });
         if total == 0 {
             return Ok((Vec::new(), 0));
@@ -511,9 +518,13 @@ impl Store {
     /// queries for the whole page rather than three per article.
     async fn summaries(&self, rows: Vec<ArticleRow>) -> Result<Vec<ArticleSummary>, StoreError> {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let sections = self.terms(&ids, "article_sections", "sections", "section_id").await?;
+        let sections = self
+            .terms(&ids, "article_sections", "sections", "section_id")
+            .await?;
         let mut tags = self.terms(&ids, "article_tags", "tags", "tag_id").await?;
-        let mut authors = self.terms(&ids, "article_authors", "authors", "author_id").await?;
+        let mut authors = self
+            .terms(&ids, "article_authors", "authors", "author_id")
+            .await?;
         let mut sections = sections;
         rows.into_iter()
             .map(|r| {
@@ -586,7 +597,9 @@ fn push_filter(q: &mut Sql, f: &ArticleFilter) {
         q.push(")");
     }
     if let Some(t) = f.tag_id {
-        q.push(" AND EXISTS (SELECT 1 FROM article_tags x WHERE x.article_id = a.id AND x.tag_id = ");
+        q.push(
+            " AND EXISTS (SELECT 1 FROM article_tags x WHERE x.article_id = a.id AND x.tag_id = ",
+        );
         q.bind(Arg::Int(t));
         q.push(")");
     }
@@ -612,7 +625,11 @@ fn push_filter(q: &mut Sql, f: &ArticleFilter) {
         q.bind(Arg::Date(d));
     }
     if let Some(feat) = f.featured {
-        q.push(if feat { " AND a.featured = TRUE" } else { " AND a.featured = FALSE" });
+        q.push(if feat {
+            " AND a.featured = TRUE"
+        } else {
+            " AND a.featured = FALSE"
+        });
     }
     if !f.exclude_ids.is_empty() {
         q.push(" AND a.id NOT IN ");

@@ -7,7 +7,10 @@ pub enum StoreError {
     #[error("the database URL is not usable: {0}")]
     BadUrl(String),
     #[error("cannot open the {backend} database: {detail}")]
-    Connect { backend: &'static str, detail: String },
+    Connect {
+        backend: &'static str,
+        detail: String,
+    },
     #[error(
         "the database schema (version {found}) is newer than this Masthead binary understands (version {known}); run a newer Masthead"
     )]

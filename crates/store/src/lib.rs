@@ -26,7 +26,10 @@ pub mod testing {
 
     /// Runs one statement as it is.
     pub async fn raw_execute(store: &Store, sql: &'static str) -> Result<u64, StoreError> {
-        Ok(with_pool!(&store.write, |p| sqlx::query(sql).execute(p).await?.rows_affected()))
+        Ok(with_pool!(&store.write, |p| sqlx::query(sql)
+            .execute(p)
+            .await?
+            .rows_affected()))
     }
 }
 
@@ -34,7 +37,9 @@ use chrono_tz::Tz;
 use masthead_core::Clock;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -248,7 +253,11 @@ impl Store {
 
     /// Answers when the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let _: i64 = with_pool!(&self.read, |p| sqlx::query_scalar("SELECT CAST(1 AS BIGINT)").fetch_one(p).await?);
+        let _: i64 = with_pool!(&self.read, |p| sqlx::query_scalar(
+            "SELECT CAST(1 AS BIGINT)"
+        )
+        .fetch_one(p)
+        .await?);
         Ok(())
     }
 
@@ -256,7 +265,9 @@ impl Store {
     /// what they last saw to learn that another process wrote.
     pub async fn latest_change_id(&self) -> Result<i64, StoreError> {
         let id: Option<i64> = with_pool!(&self.read, |p| {
-            sqlx::query_scalar("SELECT MAX(id) FROM changes").fetch_one(p).await?
+            sqlx::query_scalar("SELECT MAX(id) FROM changes")
+                .fetch_one(p)
+                .await?
         });
         Ok(id.unwrap_or(0))
     }

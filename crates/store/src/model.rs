@@ -122,7 +122,11 @@ pub struct NewArticle {
 
 impl NewArticle {
     /// A published article with the usual defaults, for callers that fill in the rest.
-    pub fn published(title: impl Into<String>, section: impl Into<String>, at: DateTime<Utc>) -> Self {
+    pub fn published(
+        title: impl Into<String>,
+        section: impl Into<String>,
+        at: DateTime<Utc>,
+    ) -> Self {
         Self {
             external_id: None,
             title: title.into(),

@@ -67,18 +67,22 @@ impl Store {
     /// All sections in their display order.
     pub async fn sections(&self) -> Result<Vec<Section>, StoreError> {
         Ok(with_pool!(&self.read, |p| {
-            sqlx::query_as("SELECT id, slug, name, description, parent_id FROM sections ORDER BY position, id")
-                .fetch_all(p)
-                .await?
+            sqlx::query_as(
+                "SELECT id, slug, name, description, parent_id FROM sections ORDER BY position, id",
+            )
+            .fetch_all(p)
+            .await?
         }))
     }
 
     pub async fn section_by_slug(&self, slug: &str) -> Result<Option<Section>, StoreError> {
         Ok(with_pool!(&self.read, |p| {
-            sqlx::query_as("SELECT id, slug, name, description, parent_id FROM sections WHERE slug = $1")
-                .bind(slug)
-                .fetch_optional(p)
-                .await?
+            sqlx::query_as(
+                "SELECT id, slug, name, description, parent_id FROM sections WHERE slug = $1",
+            )
+            .bind(slug)
+            .fetch_optional(p)
+            .await?
         }))
     }
 
@@ -89,7 +93,11 @@ impl Store {
         let mut i = 0;
         while i < ids.len() {
             let parent = ids[i];
-            ids.extend(all.iter().filter(|s| s.parent_id == Some(parent)).map(|s| s.id));
+            ids.extend(
+                all.iter()
+                    .filter(|s| s.parent_id == Some(parent))
+                    .map(|s| s.id),
+            );
             i += 1;
             if ids.len() > all.len() {
                 break; // a cycle: never loop forever on bad data

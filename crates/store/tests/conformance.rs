@@ -1,5 +1,8 @@
 //! The storage conformance suite: every test here runs against SQLite and PostgreSQL.
-#![expect(clippy::unwrap_used, reason = "tests")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests: a failed unwrap is a failed test"
+)]
 
 use chrono::{Duration, NaiveDate};
 use masthead_core::ArticleStatus;
@@ -60,16 +63,28 @@ async fn a_schema_newer_than_the_binary_is_refused(t: TestStore) {
 
 async fn titles_become_slugs_and_clashes_are_numbered(t: TestStore) {
     let s = &t.store;
-    let first = s.save_article(&article("Café Müller", "City", 3)).await.unwrap();
-    let second = s.save_article(&article("Café Müller", "City", 2)).await.unwrap();
-    let third = s.save_article(&article("Cafe Muller!", "City", 1)).await.unwrap();
+    let first = s
+        .save_article(&article("Café Müller", "City", 3))
+        .await
+        .unwrap();
+    let second = s
+        .save_article(&article("Café Müller", "City", 2))
+        .await
+        .unwrap();
+    let third = s
+        .save_article(&article("Cafe Muller!", "City", 1))
+        .await
+        .unwrap();
     let slugs: Vec<String> = futures_slugs(s, &[first.id, second.id, third.id]).await;
     assert_eq!(slugs, ["cafe-muller", "cafe-muller-2", "cafe-muller-3"]);
 
     let mut given = article("Whatever", "City", 1);
     given.slug = Some("привет-мир".to_owned());
     let id = s.save_article(&given).await.unwrap().id;
-    assert_eq!(s.article(id).await.unwrap().unwrap().summary.slug, "привет-мир");
+    assert_eq!(
+        s.article(id).await.unwrap().unwrap().summary.slug,
+        "привет-мир"
+    );
 }
 
 async fn futures_slugs(s: &masthead_store::Store, ids: &[i64]) -> Vec<String> {
@@ -81,14 +96,21 @@ async fn futures_slugs(s: &masthead_store::Store, ids: &[i64]) -> Vec<String> {
 }
 
 async fn an_empty_title_falls_back_to_the_id(t: TestStore) {
-    let saved = t.store.save_article(&article("¿¿??", "City", 1)).await.unwrap();
+    let saved = t
+        .store
+        .save_article(&article("¿¿??", "City", 1))
+        .await
+        .unwrap();
     let a = t.store.article(saved.id).await.unwrap().unwrap();
     assert_eq!(a.summary.slug, saved.id.to_string());
 }
 
 async fn unpublished_articles_are_invisible_to_the_public(t: TestStore) {
     let s = &t.store;
-    let public = s.save_article(&article("Visible story", "City", 1)).await.unwrap();
+    let public = s
+        .save_article(&article("Visible story", "City", 1))
+        .await
+        .unwrap();
     let mut hidden = Vec::new();
     for status in [
         ArticleStatus::Draft,
@@ -105,12 +127,18 @@ async fn unpublished_articles_are_invisible_to_the_public(t: TestStore) {
     let future = s.save_article(&scheduled).await.unwrap().id;
     hidden.push(future);
 
-    let (list, total) = s.list_public(&ArticleFilter::default(), PageRequest::new(1, 50)).await.unwrap();
+    let (list, total) = s
+        .list_public(&ArticleFilter::default(), PageRequest::new(1, 50))
+        .await
+        .unwrap();
     assert_eq!(total, 1);
     assert_eq!(list.iter().map(|a| a.id).collect::<Vec<_>>(), [public.id]);
     assert_eq!(s.count_public(&ArticleFilter::default()).await.unwrap(), 1);
     for id in &hidden {
-        assert!(s.public_article_by_id(*id).await.unwrap().is_none(), "article {id} leaked");
+        assert!(
+            s.public_article_by_id(*id).await.unwrap().is_none(),
+            "article {id} leaked"
+        );
         assert!(s.article(*id).await.unwrap().is_some());
     }
     // When its time comes, the future one appears without anyone touching it.
@@ -127,11 +155,20 @@ async fn reimport_by_external_id_updates_instead_of_duplicating(t: TestStore) {
     assert!(first.created);
     a.body_html = "<p>Corrected</p>".to_owned();
     let second = s.save_article(&a).await.unwrap();
-    assert_eq!(second, masthead_store::Saved { id: first.id, created: false });
+    assert_eq!(
+        second,
+        masthead_store::Saved {
+            id: first.id,
+            created: false
+        }
+    );
     assert_eq!(s.count_public(&ArticleFilter::default()).await.unwrap(), 1);
     let stored = s.article(first.id).await.unwrap().unwrap();
     assert_eq!(stored.body_html, "<p>Corrected</p>");
-    assert_eq!(stored.summary.slug, "wire-story", "an unchanged title keeps its slug");
+    assert_eq!(
+        stored.summary.slug, "wire-story",
+        "an unchanged title keeps its slug"
+    );
     assert_eq!(stored.summary.external_id.as_deref(), Some("reuters-00001"));
 }
 
@@ -140,7 +177,14 @@ async fn a_changed_slug_answers_its_old_url_with_a_redirect(t: TestStore) {
     let mut a = article("Old headline", "City", 2);
     a.external_id = Some("x1".to_owned());
     let id = s.save_article(&a).await.unwrap().id;
-    let date = s.article(id).await.unwrap().unwrap().summary.url_date.unwrap();
+    let date = s
+        .article(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .summary
+        .url_date
+        .unwrap();
     a.slug = Some("new-headline".to_owned());
     s.save_article(&a).await.unwrap();
     let new_path = format!("/{}/new-headline/", date.format("%Y/%m/%d"));
@@ -148,11 +192,20 @@ async fn a_changed_slug_answers_its_old_url_with_a_redirect(t: TestStore) {
         s.public_article_at(date, "old-headline").await.unwrap(),
         ArticleLookup::Moved(new_path.clone())
     );
-    assert!(matches!(s.public_article_at(date, "new-headline").await.unwrap(), ArticleLookup::Found(_)));
+    assert!(matches!(
+        s.public_article_at(date, "new-headline").await.unwrap(),
+        ArticleLookup::Found(_)
+    ));
     // The right slug under a wrong date also finds its way home.
     let wrong = date - Duration::days(3);
-    assert_eq!(s.public_article_at(wrong, "new-headline").await.unwrap(), ArticleLookup::Moved(new_path));
-    assert_eq!(s.public_article_at(date, "never-was").await.unwrap(), ArticleLookup::NotFound);
+    assert_eq!(
+        s.public_article_at(wrong, "new-headline").await.unwrap(),
+        ArticleLookup::Moved(new_path)
+    );
+    assert_eq!(
+        s.public_article_at(date, "never-was").await.unwrap(),
+        ArticleLookup::NotFound
+    );
 }
 
 async fn the_url_date_is_never_recomputed(t: TestStore) {
@@ -162,12 +215,22 @@ async fn the_url_date_is_never_recomputed(t: TestStore) {
     let mut a = NewArticle::published("Late night vote", "Politics", at);
     a.external_id = Some("late".to_owned());
     let id = s.save_article(&a).await.unwrap().id;
-    let date = s.article(id).await.unwrap().unwrap().summary.url_date.unwrap();
+    let date = s
+        .article(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .summary
+        .url_date
+        .unwrap();
     assert_eq!(date, at.date_naive());
     // A later save with another publication time keeps the date in the URL.
     a.published_at = Some(at + Duration::days(2));
     s.save_article(&a).await.unwrap();
-    assert_eq!(s.article(id).await.unwrap().unwrap().summary.url_date, Some(date));
+    assert_eq!(
+        s.article(id).await.unwrap().unwrap().summary.url_date,
+        Some(date)
+    );
 }
 
 async fn lists_filter_by_section_tag_author_and_date(t: TestStore) {
@@ -186,42 +249,136 @@ async fn lists_filter_by_section_tag_author_and_date(t: TestStore) {
     let city = s.section_by_slug("city").await.unwrap().unwrap();
     let page = PageRequest::new(1, 10);
     let ids = |f: ArticleFilter| async move {
-        s.list_public(&f, page).await.unwrap().0.into_iter().map(|x| x.id).collect::<Vec<_>>()
+        s.list_public(&f, page)
+            .await
+            .unwrap()
+            .0
+            .into_iter()
+            .map(|x| x.id)
+            .collect::<Vec<_>>()
     };
-    assert_eq!(ids(ArticleFilter::default()).await, [b_id, a_id], "newest first");
-    assert_eq!(ids(ArticleFilter { section_ids: vec![politics.id], ..Default::default() }).await, [a_id]);
-    assert_eq!(ids(ArticleFilter { section_ids: vec![city.id], ..Default::default() }).await, [a_id], "other sections count");
+    assert_eq!(
+        ids(ArticleFilter::default()).await,
+        [b_id, a_id],
+        "newest first"
+    );
+    assert_eq!(
+        ids(ArticleFilter {
+            section_ids: vec![politics.id],
+            ..Default::default()
+        })
+        .await,
+        [a_id]
+    );
+    assert_eq!(
+        ids(ArticleFilter {
+            section_ids: vec![city.id],
+            ..Default::default()
+        })
+        .await,
+        [a_id],
+        "other sections count"
+    );
     let tag = s.tag_by_slug("council-budget").await.unwrap().unwrap();
     assert_eq!(tag.name, "Council budget");
-    assert_eq!(ids(ArticleFilter { tag_id: Some(tag.id), ..Default::default() }).await, [a_id]);
+    assert_eq!(
+        ids(ArticleFilter {
+            tag_id: Some(tag.id),
+            ..Default::default()
+        })
+        .await,
+        [a_id]
+    );
     let tom = s.author_by_slug("tom-reed").await.unwrap().unwrap();
-    assert_eq!(ids(ArticleFilter { author_id: Some(tom.id), ..Default::default() }).await, [b_id]);
+    assert_eq!(
+        ids(ArticleFilter {
+            author_id: Some(tom.id),
+            ..Default::default()
+        })
+        .await,
+        [b_id]
+    );
     let cutoff = test_now() - Duration::hours(10);
-    assert_eq!(ids(ArticleFilter { published_after: Some(cutoff), ..Default::default() }).await, [b_id]);
-    assert_eq!(ids(ArticleFilter { published_before: Some(cutoff), ..Default::default() }).await, [a_id]);
+    assert_eq!(
+        ids(ArticleFilter {
+            published_after: Some(cutoff),
+            ..Default::default()
+        })
+        .await,
+        [b_id]
+    );
+    assert_eq!(
+        ids(ArticleFilter {
+            published_before: Some(cutoff),
+            ..Default::default()
+        })
+        .await,
+        [a_id]
+    );
     let day = (test_now() - Duration::hours(2)).date_naive();
-    let f = ArticleFilter { date_from: Some(day), date_until: day.succ_opt(), ..Default::default() };
+    let f = ArticleFilter {
+        date_from: Some(day),
+        date_until: day.succ_opt(),
+        ..Default::default()
+    };
     assert_eq!(ids(f).await, [b_id]);
-    let f = ArticleFilter { date_from: NaiveDate::from_ymd_opt(2000, 1, 1), date_until: NaiveDate::from_ymd_opt(2000, 2, 1), ..Default::default() };
+    let f = ArticleFilter {
+        date_from: NaiveDate::from_ymd_opt(2000, 1, 1),
+        date_until: NaiveDate::from_ymd_opt(2000, 2, 1),
+        ..Default::default()
+    };
     assert!(ids(f).await.is_empty());
 
     // Paging: one per page.
-    let (p2, total) = s.list_public(&ArticleFilter::default(), PageRequest::new(2, 1)).await.unwrap();
+    let (p2, total) = s
+        .list_public(&ArticleFilter::default(), PageRequest::new(2, 1))
+        .await
+        .unwrap();
     assert_eq!(total, 2);
     assert_eq!(p2.iter().map(|x| x.id).collect::<Vec<_>>(), [a_id]);
-    let (p3, _) = s.list_public(&ArticleFilter::default(), PageRequest::new(3, 1)).await.unwrap();
+    let (p3, _) = s
+        .list_public(&ArticleFilter::default(), PageRequest::new(3, 1))
+        .await
+        .unwrap();
     assert!(p3.is_empty());
 }
 
 async fn nested_sections_include_their_children(t: TestStore) {
     let s = &t.store;
-    s.upsert_section(&NewSection { slug: "business".into(), name: "Business".into(), description: String::new(), parent_slug: None }).await.unwrap();
-    s.upsert_section(&NewSection { slug: "technology".into(), name: "Technology".into(), description: String::new(), parent_slug: Some("business".into()) }).await.unwrap();
-    let id = s.save_article(&article("Start-up raises money", "Technology", 1)).await.unwrap().id;
+    s.upsert_section(&NewSection {
+        slug: "business".into(),
+        name: "Business".into(),
+        description: String::new(),
+        parent_slug: None,
+    })
+    .await
+    .unwrap();
+    s.upsert_section(&NewSection {
+        slug: "technology".into(),
+        name: "Technology".into(),
+        description: String::new(),
+        parent_slug: Some("business".into()),
+    })
+    .await
+    .unwrap();
+    let id = s
+        .save_article(&article("Start-up raises money", "Technology", 1))
+        .await
+        .unwrap()
+        .id;
     let business = s.section_by_slug("business").await.unwrap().unwrap();
     let family = s.section_with_descendants(business.id).await.unwrap();
     assert_eq!(family.len(), 2);
-    let (list, _) = s.list_public(&ArticleFilter { section_ids: family, ..Default::default() }, PageRequest::new(1, 10)).await.unwrap();
+    let (list, _) = s
+        .list_public(
+            &ArticleFilter {
+                section_ids: family,
+                ..Default::default()
+            },
+            PageRequest::new(1, 10),
+        )
+        .await
+        .unwrap();
     assert_eq!(list[0].id, id);
     assert_eq!(list[0].section.slug, "technology");
 }
@@ -232,8 +389,17 @@ async fn bylines_keep_their_order_and_repeats_are_dropped(t: TestStore) {
     a.tags = vec!["b".into(), "a".into(), "B".into()];
     let id = t.store.save_article(&a).await.unwrap().id;
     let got = t.store.article(id).await.unwrap().unwrap().summary;
-    assert_eq!(got.authors.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), ["Zoe Adams", "Adam Zed"]);
-    assert_eq!(got.tags.iter().map(|x| x.slug.as_str()).collect::<Vec<_>>(), ["b", "a"]);
+    assert_eq!(
+        got.authors
+            .iter()
+            .map(|x| x.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Zoe Adams", "Adam Zed"]
+    );
+    assert_eq!(
+        got.tags.iter().map(|x| x.slug.as_str()).collect::<Vec<_>>(),
+        ["b", "a"]
+    );
     assert_eq!(got.sections.len(), 1);
 }
 
@@ -244,7 +410,9 @@ async fn every_write_appends_to_the_change_log(t: TestStore) {
     s.save_article(&article("One", "City", 1)).await.unwrap();
     let after_one = s.latest_change_id().await.unwrap();
     assert!(after_one > before);
-    s.save_articles(&[article("Two", "City", 1), article("Three", "City", 1)]).await.unwrap();
+    s.save_articles(&[article("Two", "City", 1), article("Three", "City", 1)])
+        .await
+        .unwrap();
     assert!(s.latest_change_id().await.unwrap() >= after_one + 2);
     assert_eq!(s.local_change_count(), local + 2, "one commit per batch");
 }
@@ -259,16 +427,28 @@ async fn static_pages_are_found_by_slug_when_published(t: TestStore) {
         body_html: "<p>x</p>".into(),
         status,
     };
-    s.upsert_page(&page("about", ArticleStatus::Published)).await.unwrap();
-    s.upsert_page(&page("secret", ArticleStatus::Draft)).await.unwrap();
-    assert_eq!(s.public_page("about").await.unwrap().unwrap().title, "ABOUT");
+    s.upsert_page(&page("about", ArticleStatus::Published))
+        .await
+        .unwrap();
+    s.upsert_page(&page("secret", ArticleStatus::Draft))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.public_page("about").await.unwrap().unwrap().title,
+        "ABOUT"
+    );
     assert!(s.public_page("secret").await.unwrap().is_none());
     assert_eq!(s.public_pages().await.unwrap().len(), 1);
 }
 
 async fn times_round_trip_exactly(t: TestStore) {
     let at = test_now() - Duration::milliseconds(1_234_567);
-    let id = t.store.save_article(&NewArticle::published("Timed", "City", at)).await.unwrap().id;
+    let id = t
+        .store
+        .save_article(&NewArticle::published("Timed", "City", at))
+        .await
+        .unwrap()
+        .id;
     let got = t.store.article(id).await.unwrap().unwrap();
     assert_eq!(got.summary.published_at, Some(at));
     assert_eq!(got.summary.updated_at, test_now());

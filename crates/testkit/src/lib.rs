@@ -5,7 +5,10 @@
 //! `MASTHEAD_TEST_PG_URL`); each test gets a database of its own on it. Without that
 //! variable the PostgreSQL half of a test is skipped with a loud message, except under
 //! `CI=true`, where it fails.
-#![expect(clippy::unwrap_used, reason = "test support: a failure here is a failed test")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support: a failure here is a failed test"
+)]
 
 use chrono::{DateTime, TimeZone, Utc};
 use masthead_core::FakeClock;
@@ -124,7 +127,9 @@ macro_rules! backend_tests {
 pub fn shared_dir() -> Option<PathBuf> {
     let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let candidate = here.join("../../../shared");
-    candidate.is_dir().then(|| candidate.canonicalize().unwrap())
+    candidate
+        .is_dir()
+        .then(|| candidate.canonicalize().unwrap())
 }
 
 /// A file from the shared corpus, or `None` after a loud skip (a failure under CI).

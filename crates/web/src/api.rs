@@ -26,7 +26,9 @@ pub fn router() -> Router<AppState> {
         .route("/sections", get(list_sections))
         .route("/tags", get(list_tags))
         .route("/authors", get(list_authors))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such API endpoint.") })
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such API endpoint.")
+        })
 }
 
 /// An API failure; the body carries a stable code for programs and a sentence for people.
@@ -54,14 +56,23 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
+        (
+            self.status,
+            [(header::CACHE_CONTROL, "no-store")],
+            axum::Json(body),
+        )
+            .into_response()
     }
 }
 
 impl From<masthead_store::StoreError> for ApiError {
     fn from(e: masthead_store::StoreError) -> Self {
         tracing::error!("API request failed: {e}");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "The request could not be completed.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "The request could not be completed.",
+        )
     }
 }
 
@@ -263,7 +274,10 @@ fn link_header(q: &ListQuery, pages: u32) -> Option<HeaderValue> {
     HeaderValue::from_str(&links.join(", ")).ok()
 }
 
-async fn list_articles(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+async fn list_articles(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let q = parse_list_query(raw.as_deref())?;
     let store = state.store();
     let mut filter = ArticleFilter {
@@ -293,7 +307,9 @@ async fn list_articles(State(state): State<AppState>, RawQuery(raw): RawQuery) -
     let (items, total) = if matches_nothing {
         (Vec::new(), 0)
     } else {
-        store.list_public(&filter, PageRequest::new(q.page, q.per_page)).await?
+        store
+            .list_public(&filter, PageRequest::new(q.page, q.per_page))
+            .await?
     };
     let mut body = Vec::with_capacity(items.len());
     if q.include_body {
@@ -326,12 +342,23 @@ async fn get_article(
     let Ok(Path(id)) = id else {
         return Err(ApiError::bad_param("The article id is not valid."));
     };
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::bad_param(format!("An article id is a number; got \"{}\"", truncate(&id))))?;
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError::bad_param(format!(
+            "An article id is a number; got \"{}\"",
+            truncate(&id)
+        ))
+    })?;
     match state.store().public_article_by_id(id).await? {
-        Some(a) => Ok(([(header::CACHE_CONTROL, "public, max-age=30")], axum::Json(ArticleJson::full(&a))).into_response()),
-        None => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("No article has the id {id}."))),
+        Some(a) => Ok((
+            [(header::CACHE_CONTROL, "public, max-age=30")],
+            axum::Json(ArticleJson::full(&a)),
+        )
+            .into_response()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("No article has the id {id}."),
+        )),
     }
 }
 
@@ -419,9 +446,14 @@ mod tests {
         assert!(parse_list_query(Some("page=-1")).is_err());
         assert!(parse_list_query(Some("before=yesterday")).is_err());
         assert!(parse_list_query(Some("include=comments")).is_err());
-        let q = parse_list_query(Some("page=2&per_page=100&after=2026-01-01&before=2026-02-01T00:00:00Z&include=body&x=y"))
-            .unwrap_or_default();
+        let q = parse_list_query(Some(
+            "page=2&per_page=100&after=2026-01-01&before=2026-02-01T00:00:00Z&include=body&x=y",
+        ))
+        .unwrap_or_default();
         assert_eq!((q.page, q.per_page, q.include_body), (2, 100, true));
-        assert_eq!(q.after.map(|t| t.to_rfc3339()).as_deref(), Some("2026-01-01T00:00:00+00:00"));
+        assert_eq!(
+            q.after.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-01-01T00:00:00+00:00")
+        );
     }
 }

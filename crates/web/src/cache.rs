@@ -3,7 +3,7 @@
 //! the change log moved (another process wrote): then the whole cache is dropped, so a
 //! reader never sees a page older than the change that touched it.
 
-use crate::AppState;
+use crate::{AppState, Generation};
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -30,7 +30,7 @@ struct CachedPage {
 
 #[derive(Default)]
 struct Entries {
-    generation: (u64, i64),
+    generation: Generation,
     pages: HashMap<String, Arc<CachedPage>>,
 }
 
@@ -48,7 +48,7 @@ impl PageCache {
         }
     }
 
-    fn get(&self, generation: (u64, i64), key: &str) -> Option<Arc<CachedPage>> {
+    fn get(&self, generation: Generation, key: &str) -> Option<Arc<CachedPage>> {
         let entries = self.entries.read().ok()?;
         if entries.generation != generation {
             return None;
@@ -56,8 +56,10 @@ impl PageCache {
         entries.pages.get(key).cloned()
     }
 
-    fn put(&self, generation: (u64, i64), key: String, page: Arc<CachedPage>) {
-        let Ok(mut entries) = self.entries.write() else { return };
+    fn put(&self, generation: Generation, key: String, page: Arc<CachedPage>) {
+        let Ok(mut entries) = self.entries.write() else {
+            return;
+        };
         if entries.generation != generation {
             // Content changed: everything rendered before is stale.
             entries.pages.clear();
@@ -84,7 +86,10 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(',').any(|e| e.trim().starts_with("gzip") && !e.contains("q=0")))
+        .any(|v| {
+            v.split(',')
+                .any(|e| e.trim().starts_with("gzip") && !e.contains("q=0"))
+        })
 }
 
 fn serve(page: &CachedPage, req_headers: &HeaderMap) -> Response {
@@ -127,7 +132,10 @@ fn cacheable(res: &Response) -> bool {
 }
 
 fn gzip(bytes: &[u8]) -> Option<Bytes> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), flate2::Compression::default());
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 3),
+        flate2::Compression::default(),
+    );
     enc.write_all(bytes).ok()?;
     enc.finish().ok().map(Bytes::from)
 }

@@ -53,6 +53,9 @@ impl Default for SiteSettings {
     }
 }
 
+/// Where the content stands: this process's commits, and the newest change-log id seen.
+pub(crate) type Generation = (u64, i64);
+
 /// Everything a request handler needs, built once at start.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -65,7 +68,7 @@ pub(crate) struct Inner {
     /// The newest change-log id seen by the follower task.
     pub seen_change: AtomicI64,
     /// Navigation and footer data, with the generation it was read at.
-    pub chrome: std::sync::RwLock<Option<((u64, i64), Arc<site::Chrome>)>>,
+    pub chrome: std::sync::RwLock<Option<(Generation, Arc<site::Chrome>)>>,
 }
 
 impl AppState {
@@ -85,13 +88,18 @@ impl AppState {
         &self.0.store
     }
 
+    /// How many rendered pages the cache holds.
+    pub fn page_cache_len(&self) -> usize {
+        self.0.cache.len()
+    }
+
     pub fn settings(&self) -> &SiteSettings {
         &self.0.settings
     }
 
     /// Where the content stands: this process's own commits and the newest change any
     /// process has logged. Anything rendered under another generation is stale.
-    pub(crate) fn generation(&self) -> (u64, i64) {
+    pub(crate) fn generation(&self) -> Generation {
         (
             self.0.store.local_change_count(),
             self.0.seen_change.load(Ordering::Acquire),
@@ -133,26 +141,40 @@ pub fn router(state: AppState) -> Router {
             header::CONTENT_SECURITY_POLICY,
             "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
         ),
-        (HeaderName::from_static("permissions-policy"), "interest-cohort=()"),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "interest-cohort=()",
+        ),
     ];
     let mut app = Router::new()
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_asset))
         .nest("/api/v1", api::router())
         .fallback(site::dispatch)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), cache::page_cache))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::page_cache,
+        ))
         .layer(axum::middleware::from_fn(limits::reject_overlong))
         .layer(CompressionLayer::new().gzip(true))
         .with_state(state);
     for (name, value) in security_headers {
-        app = app.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
     }
     app
 }
 
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
     match state.store().ping().await {
-        Ok(()) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], "ok\n").into_response(),
+        Ok(()) => (
+            StatusCode::OK,
+            [(header::CACHE_CONTROL, "no-store")],
+            "ok\n",
+        )
+            .into_response(),
         Err(e) => {
             tracing::error!("health check failed: {e}");
             (

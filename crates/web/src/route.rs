@@ -26,9 +26,17 @@ pub enum ArchiveKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SiteRoute {
     Home,
-    Archive { kind: ArchiveKind, page: u32 },
-    Article { date: NaiveDate, slug: String },
-    Page { slug: String },
+    Archive {
+        kind: ArchiveKind,
+        page: u32,
+    },
+    Article {
+        date: NaiveDate,
+        slug: String,
+    },
+    Page {
+        slug: String,
+    },
     /// The canonical form of the requested path (a missing trailing slash, `/page/1/`).
     Redirect(String),
     NotFound,
@@ -54,7 +62,12 @@ pub fn parse(raw_path: &str) -> SiteRoute {
         let Ok(seg) = percent_decode_str(raw).decode_utf8() else {
             return SiteRoute::BadRequest("The address is not valid UTF-8.");
         };
-        if seg == "." || seg == ".." || seg.contains('/') || seg.chars().any(char::is_control) || seg.len() > MAX_SEGMENT {
+        if seg == "."
+            || seg == ".."
+            || seg.contains('/')
+            || seg.chars().any(char::is_control)
+            || seg.len() > MAX_SEGMENT
+        {
             return SiteRoute::NotFound;
         }
         segs.push(seg.into_owned());
@@ -83,6 +96,7 @@ fn route_segments(segs: &[String]) -> SiteRoute {
             kind: ArchiveKind::Date(DateSpan::Year(y)),
             page: 1,
         }),
+        [slug] if masthead_core::slug::is_reserved(slug) => SiteRoute::NotFound,
         [slug] => SiteRoute::Page {
             slug: (*slug).to_owned(),
         },
@@ -98,7 +112,11 @@ fn route_segments(segs: &[String]) -> SiteRoute {
             None => SiteRoute::NotFound,
         },
         [y, m, "page", n] => match month(y, m) {
-            Some((yv, mv)) => paged(ArchiveKind::Date(DateSpan::Month(yv, mv)), n, &format!("/{y}/{m}/")),
+            Some((yv, mv)) => paged(
+                ArchiveKind::Date(DateSpan::Month(yv, mv)),
+                n,
+                &format!("/{y}/{m}/"),
+            ),
             None => SiteRoute::NotFound,
         },
         [y, m, d] => match day(y, m, d) {
@@ -109,7 +127,11 @@ fn route_segments(segs: &[String]) -> SiteRoute {
             None => SiteRoute::NotFound,
         },
         [y, m, d, "page", n] => match day(y, m, d) {
-            Some(date) => paged(ArchiveKind::Date(DateSpan::Day(date)), n, &format!("/{y}/{m}/{d}/")),
+            Some(date) => paged(
+                ArchiveKind::Date(DateSpan::Day(date)),
+                n,
+                &format!("/{y}/{m}/{d}/"),
+            ),
             None => SiteRoute::NotFound,
         },
         [y, m, d, slug] => match day(y, m, d) {
@@ -189,17 +211,52 @@ mod tests {
     fn the_sites_paths() {
         assert_eq!(parse("/"), SiteRoute::Home);
         assert_eq!(parse("/page/2/"), archive(ArchiveKind::Latest, 2));
-        assert_eq!(parse("/section/politics/"), archive(ArchiveKind::Section("politics".into()), 1));
-        assert_eq!(parse("/tag/harbour-bridge/page/3/"), archive(ArchiveKind::Tag("harbour-bridge".into()), 3));
-        assert_eq!(parse("/author/maya-okafor/"), archive(ArchiveKind::Author("maya-okafor".into()), 1));
-        assert_eq!(parse("/2026/"), archive(ArchiveKind::Date(DateSpan::Year(2026)), 1));
-        assert_eq!(parse("/2026/page/2/"), archive(ArchiveKind::Date(DateSpan::Year(2026)), 2));
-        assert_eq!(parse("/2026/03/"), archive(ArchiveKind::Date(DateSpan::Month(2026, 3)), 1));
-        assert_eq!(parse("/2026/03/page/4/"), archive(ArchiveKind::Date(DateSpan::Month(2026, 3)), 4));
+        assert_eq!(
+            parse("/section/politics/"),
+            archive(ArchiveKind::Section("politics".into()), 1)
+        );
+        assert_eq!(
+            parse("/tag/harbour-bridge/page/3/"),
+            archive(ArchiveKind::Tag("harbour-bridge".into()), 3)
+        );
+        assert_eq!(
+            parse("/author/maya-okafor/"),
+            archive(ArchiveKind::Author("maya-okafor".into()), 1)
+        );
+        assert_eq!(
+            parse("/2026/"),
+            archive(ArchiveKind::Date(DateSpan::Year(2026)), 1)
+        );
+        assert_eq!(
+            parse("/2026/page/2/"),
+            archive(ArchiveKind::Date(DateSpan::Year(2026)), 2)
+        );
+        assert_eq!(
+            parse("/2026/03/"),
+            archive(ArchiveKind::Date(DateSpan::Month(2026, 3)), 1)
+        );
+        assert_eq!(
+            parse("/2026/03/page/4/"),
+            archive(ArchiveKind::Date(DateSpan::Month(2026, 3)), 4)
+        );
         let d = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap_or_default();
-        assert_eq!(parse("/2026/03/02/"), archive(ArchiveKind::Date(DateSpan::Day(d)), 1));
-        assert_eq!(parse("/2026/03/02/bridge-closes/"), SiteRoute::Article { date: d, slug: "bridge-closes".into() });
-        assert_eq!(parse("/about/"), SiteRoute::Page { slug: "about".into() });
+        assert_eq!(
+            parse("/2026/03/02/"),
+            archive(ArchiveKind::Date(DateSpan::Day(d)), 1)
+        );
+        assert_eq!(
+            parse("/2026/03/02/bridge-closes/"),
+            SiteRoute::Article {
+                date: d,
+                slug: "bridge-closes".into()
+            }
+        );
+        assert_eq!(
+            parse("/about/"),
+            SiteRoute::Page {
+                slug: "about".into()
+            }
+        );
     }
 
     #[test]
@@ -207,24 +264,45 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap_or_default();
         assert_eq!(
             parse("/2026/03/02/%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82/"),
-            SiteRoute::Article { date: d, slug: "привет".into() }
+            SiteRoute::Article {
+                date: d,
+                slug: "привет".into()
+            }
         );
-        assert_eq!(encode_segment("привет"), "%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82");
+        assert_eq!(
+            encode_segment("привет"),
+            "%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82"
+        );
     }
 
     #[test]
     fn canonical_forms_redirect() {
         assert_eq!(parse("/about"), SiteRoute::Redirect("/about/".into()));
-        assert_eq!(parse("/section/politics/page/1/"), SiteRoute::Redirect("/section/politics/".into()));
+        assert_eq!(
+            parse("/section/politics/page/1/"),
+            SiteRoute::Redirect("/section/politics/".into())
+        );
         assert_eq!(parse("/page/1/"), SiteRoute::Redirect("/".into()));
     }
 
     #[test]
     fn bad_paths_are_404_or_400() {
         for p in [
-            "/page/0/", "/page/02/", "/page/x/", "/page/99999999999/", "/2026/13/", "/2026/02/30/x/",
-            "/2026/3/02/x/", "//", "/a//b/", "/../etc/passwd", "/%2e%2e/", "/a/b/c/d/e/f/", "/section/",
-            "/0999/", "/section/x/page/-1/",
+            "/page/0/",
+            "/page/02/",
+            "/page/x/",
+            "/page/99999999999/",
+            "/2026/13/",
+            "/2026/02/30/x/",
+            "/2026/3/02/x/",
+            "//",
+            "/a//b/",
+            "/../etc/passwd",
+            "/%2e%2e/",
+            "/a/b/c/d/e/f/",
+            "/section/",
+            "/0999/",
+            "/section/x/page/-1/",
         ] {
             assert_eq!(parse(p), SiteRoute::NotFound, "{p}");
         }

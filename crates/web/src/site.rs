@@ -1,9 +1,9 @@
 //! The public site: one dispatcher over the parsed route, one function per page type.
 
+use crate::AppState;
 use crate::error::SiteError;
 use crate::route::{self, ArchiveKind, DateSpan, SiteRoute, encode_segment};
 use crate::views::*;
-use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -85,12 +85,11 @@ fn html(body: String) -> Response {
 
 async fn chrome(state: &AppState) -> Result<Arc<Chrome>, SiteError> {
     let generation = state.generation();
-    if let Ok(guard) = state.0.chrome.read() {
-        if let Some((g, c)) = guard.as_ref() {
-            if *g == generation {
-                return Ok(c.clone());
-            }
-        }
+    if let Ok(guard) = state.0.chrome.read()
+        && let Some((g, c)) = guard.as_ref()
+        && *g == generation
+    {
+        return Ok(c.clone());
     }
     let fresh = Arc::new(Chrome {
         sections: state.store().sections().await?,
@@ -180,7 +179,11 @@ async fn home(state: &AppState) -> Result<Response, SiteError> {
     };
     let mut lead = store.list_public(&featured, one).await?.0.pop();
     if lead.is_none() {
-        lead = store.list_public(&ArticleFilter::default(), one).await?.0.pop();
+        lead = store
+            .list_public(&ArticleFilter::default(), one)
+            .await?
+            .0
+            .pop();
     }
     let exclude: Vec<i64> = lead.iter().map(|a| a.id).collect();
     let latest_filter = ArticleFilter {
@@ -207,7 +210,10 @@ async fn home(state: &AppState) -> Result<Response, SiteError> {
                     slug: s.slug.clone(),
                     url: format!("/section/{}/", encode_segment(&s.slug)),
                 },
-                articles: articles.iter().map(|a| CardView::new(a, settings)).collect(),
+                articles: articles
+                    .iter()
+                    .map(|a| CardView::new(a, settings))
+                    .collect(),
             });
         }
     }
@@ -240,22 +246,43 @@ async fn archive(state: &AppState, kind: ArchiveKind, page: u32) -> Result<Respo
     let (label, title, description, base) = match &kind {
         ArchiveKind::Latest => (None, "Latest stories".to_owned(), None, "/".to_owned()),
         ArchiveKind::Section(slug) => {
-            let s = store.section_by_slug(slug).await?.ok_or(SiteError::NotFound)?;
+            let s = store
+                .section_by_slug(slug)
+                .await?
+                .ok_or(SiteError::NotFound)?;
             filter.section_ids = store.section_with_descendants(s.id).await?;
             current = top_level_slug(state, &s).await?;
             let description = (!s.description.is_empty()).then(|| s.description.clone());
-            (Some("Section".to_owned()), s.name, description, format!("/section/{}/", encode_segment(slug)))
+            (
+                Some("Section".to_owned()),
+                s.name,
+                description,
+                format!("/section/{}/", encode_segment(slug)),
+            )
         }
         ArchiveKind::Tag(slug) => {
             let t = store.tag_by_slug(slug).await?.ok_or(SiteError::NotFound)?;
             filter.tag_id = Some(t.id);
-            (Some("Tag".to_owned()), t.name, None, format!("/tag/{}/", encode_segment(slug)))
+            (
+                Some("Tag".to_owned()),
+                t.name,
+                None,
+                format!("/tag/{}/", encode_segment(slug)),
+            )
         }
         ArchiveKind::Author(slug) => {
-            let a = store.author_by_slug(slug).await?.ok_or(SiteError::NotFound)?;
+            let a = store
+                .author_by_slug(slug)
+                .await?
+                .ok_or(SiteError::NotFound)?;
             filter.author_id = Some(a.id);
             let description = (!a.bio.is_empty()).then(|| a.bio.clone());
-            (Some("Stories by".to_owned()), a.name, description, format!("/author/{}/", encode_segment(slug)))
+            (
+                Some("Stories by".to_owned()),
+                a.name,
+                description,
+                format!("/author/{}/", encode_segment(slug)),
+            )
         }
         ArchiveKind::Date(span) => {
             let (from, until, title, base) = date_span(*span).ok_or(SiteError::NotFound)?;
@@ -281,7 +308,11 @@ async fn archive(state: &AppState, kind: ArchiveKind, page: u32) -> Result<Respo
     let meta = MetaView {
         title: Some(page_title),
         description: description.clone(),
-        canonical: Some(if page > 1 { format!("{base}page/{page}/") } else { base.clone() }),
+        canonical: Some(if page > 1 {
+            format!("{base}page/{page}/")
+        } else {
+            base.clone()
+        }),
         noindex: is_thin_tag,
         prev: paging.prev.clone(),
         next: paging.next.clone(),
@@ -301,10 +332,15 @@ async fn archive(state: &AppState, kind: ArchiveKind, page: u32) -> Result<Respo
             page,
             page_count: pages,
         },
-        articles: articles.iter().map(|a| CardView::new(a, settings)).collect(),
+        articles: articles
+            .iter()
+            .map(|a| CardView::new(a, settings))
+            .collect(),
         paging,
     };
-    Ok(html(render(state, "archive.html", &current, meta, &body).await?))
+    Ok(html(
+        render(state, "archive.html", &current, meta, &body).await?,
+    ))
 }
 
 /// The top-level section a section belongs to, for highlighting the navigation.
@@ -312,7 +348,10 @@ async fn top_level_slug(state: &AppState, s: &Section) -> Result<String, SiteErr
     let chrome = chrome(state).await?;
     let mut cur = s;
     for _ in 0..16 {
-        match cur.parent_id.and_then(|p| chrome.sections.iter().find(|x| x.id == p)) {
+        match cur
+            .parent_id
+            .and_then(|p| chrome.sections.iter().find(|x| x.id == p))
+        {
             Some(parent) => cur = parent,
             None => break,
         }
@@ -336,7 +375,12 @@ fn date_span(span: DateSpan) -> Option<(NaiveDate, NaiveDate, String, String)> {
             } else {
                 NaiveDate::from_ymd_opt(y, m + 1, 1)?
             };
-            Some((from, until, from.format("%B %Y").to_string(), format!("/{y:04}/{m:02}/")))
+            Some((
+                from,
+                until,
+                from.format("%B %Y").to_string(),
+                format!("/{y:04}/{m:02}/"),
+            ))
         }
         DateSpan::Day(d) => Some((
             d,
@@ -407,7 +451,9 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
         article: view,
         related: related.iter().map(|a| CardView::new(a, settings)).collect(),
     };
-    Ok(html(render(state, "article.html", &current, meta, &body).await?))
+    Ok(html(
+        render(state, "article.html", &current, meta, &body).await?,
+    ))
 }
 
 async fn static_page(state: &AppState, page_slug: &str) -> Result<Response, SiteError> {
@@ -428,5 +474,7 @@ async fn static_page(state: &AppState, page_slug: &str) -> Result<Response, Site
     struct PageBody {
         page: Page,
     }
-    Ok(html(render(state, "page.html", "", meta, &PageBody { page }).await?))
+    Ok(html(
+        render(state, "page.html", "", meta, &PageBody { page }).await?,
+    ))
 }

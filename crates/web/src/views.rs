@@ -74,7 +74,11 @@ impl CardView {
             teaser: a.excerpt.clone(),
             published: DateView::new(a.published_at.unwrap_or(a.updated_at), settings),
             section: LinkView::term("section", &a.section),
-            authors: a.authors.iter().map(|t| LinkView::term("author", t)).collect(),
+            authors: a
+                .authors
+                .iter()
+                .map(|t| LinkView::term("author", t))
+                .collect(),
         }
     }
 }
@@ -105,7 +109,11 @@ impl ArticleView {
             body_html: a.body_html.clone(),
             updated,
             tags: s.tags.iter().map(|t| LinkView::term("tag", t)).collect(),
-            sections: s.sections.iter().map(|t| LinkView::term("section", t)).collect(),
+            sections: s
+                .sections
+                .iter()
+                .map(|t| LinkView::term("section", t))
+                .collect(),
             comments_open: s.comments_open,
             featured_image: s.featured_image.clone(),
             featured_image_alt: s.featured_image_alt.clone().unwrap_or_default(),
@@ -142,7 +150,11 @@ pub struct SiteView {
 impl SiteView {
     pub fn new(state: &AppState, sections: &[Section], pages: &[Page], current: &str) -> Self {
         let settings = state.settings();
-        let now = state.store().clock().now().with_timezone(&settings.timezone);
+        let now = state
+            .store()
+            .clock()
+            .now()
+            .with_timezone(&settings.timezone);
         Self {
             title: settings.title.clone(),
             tagline: settings.tagline.clone(),

@@ -1,0 +1,261 @@
+//! The binary as an operator meets it: first and second start, settings from flags,
+//! environment and masthead.toml, and start-up failures that are one clear sentence.
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests: a failed unwrap is a failed test"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_masthead");
+
+/// A running `masthead serve`, killed on drop.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Server {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("serve")
+        .args(args)
+        .current_dir(cwd)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the server never said where it serves");
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    Server { child, base }
+}
+
+fn get(url: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let r = reqwest::get(url).await.unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        (status, headers, r.text().await.unwrap())
+    })
+}
+
+fn total(base: &str) -> usize {
+    let (_, headers, _) = get(&format!("{base}/api/v1/articles"));
+    headers["x-total-count"].to_str().unwrap().parse().unwrap()
+}
+
+/// Runs the binary expecting failure; returns stderr.
+fn fails(args: &[&str], cwd: &Path) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{args:?} should fail");
+    assert!(!stderr.contains("panicked"), "a panic: {stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("masthead:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one sentence, got: {stderr}");
+    stderr
+}
+
+#[test]
+fn first_start_seeds_the_demo_and_a_second_start_seeds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = serve(&["--addr", "127.0.0.1:0"], dir.path(), &[]);
+    assert!(
+        dir.path().join("masthead-data/masthead.db").is_file(),
+        "creates ./masthead-data"
+    );
+    assert!(dir.path().join("masthead-data/media").is_dir());
+    let (status, _, home) = get(&format!("{}/", first.base));
+    assert_eq!(status, 200);
+    assert!(home.contains("The Northbridge Courier"));
+    let seeded = total(&first.base);
+    assert!(seeded >= 24);
+    assert_eq!(get(&format!("{}/healthz", first.base)).0, 200);
+    drop(first);
+    let second = serve(&["--addr", "127.0.0.1:0"], dir.path(), &[]);
+    assert_eq!(total(&second.base), seeded, "nothing seeded twice");
+}
+
+#[test]
+fn no_demo_starts_an_empty_site_that_stays_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("site");
+    let data = data.to_str().unwrap();
+    let s = serve(
+        &["--addr", "127.0.0.1:0", "--data", data, "--no-demo"],
+        dir.path(),
+        &[],
+    );
+    assert_eq!(total(&s.base), 0);
+    let (status, _, home) = get(&format!("{}/", s.base));
+    assert_eq!(status, 200);
+    assert!(home.contains("No stories have been published yet."));
+    drop(s);
+    let again = serve(&["--addr", "127.0.0.1:0", "--data", data], dir.path(), &[]);
+    assert_eq!(
+        total(&again.base),
+        0,
+        "a site that started empty is not seeded later"
+    );
+}
+
+#[test]
+fn settings_come_from_flags_then_environment_then_masthead_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("masthead.toml"),
+        "data = \"from-toml\"\ntitle = \"Toml Times\"\ndemo = false\naddr = \"127.0.0.1:0\"\n",
+    )
+    .unwrap();
+    let s = serve(&[], dir.path(), &[]);
+    assert!(dir.path().join("from-toml/masthead.db").is_file());
+    assert!(get(&format!("{}/", s.base)).2.contains("Toml Times"));
+    drop(s);
+    let s = serve(&[], dir.path(), &[("MASTHEAD_DATA", "from-env")]);
+    assert!(
+        dir.path().join("from-env/masthead.db").is_file(),
+        "environment beats the file"
+    );
+    drop(s);
+    let s = serve(
+        &["--data", "from-flag"],
+        dir.path(),
+        &[("MASTHEAD_DATA", "from-env")],
+    );
+    assert!(
+        dir.path().join("from-flag/masthead.db").is_file(),
+        "flags beat the environment"
+    );
+    drop(s);
+    std::fs::write(dir.path().join("masthead.toml"), "colour = \"red\"\n").unwrap();
+    let err = fails(&["serve"], dir.path());
+    assert!(err.contains("masthead.toml is not valid"), "{err}");
+}
+
+#[test]
+fn a_port_in_use_is_one_clear_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let err = fails(&["serve", "--no-demo", "--addr", &addr], dir.path());
+    assert!(err.contains("already in use"), "{err}");
+}
+
+#[test]
+fn an_unusable_data_folder_is_one_clear_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("blocker"), "a file, not a folder").unwrap();
+    let err = fails(
+        &["serve", "--data", "blocker/data", "--addr", "127.0.0.1:0"],
+        dir.path(),
+    );
+    assert!(err.contains("cannot create the data folder"), "{err}");
+}
+
+#[test]
+fn an_unreachable_postgres_is_one_clear_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let err = fails(
+        &[
+            "serve",
+            "--database-url",
+            "postgres://masthead@127.0.0.1:1/masthead",
+            "--addr",
+            "127.0.0.1:0",
+        ],
+        dir.path(),
+    );
+    assert!(err.contains("cannot open the PostgreSQL database"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let err = fails(
+        &[
+            "serve",
+            "--database-url",
+            "mysql://x/y",
+            "--addr",
+            "127.0.0.1:0",
+        ],
+        dir.path(),
+    );
+    assert!(
+        err.contains("neither a sqlite:// nor a postgres:// URL"),
+        "{err}"
+    );
+    let err = fails(
+        &[
+            "serve",
+            "--timezone",
+            "Mars/Olympus",
+            "--addr",
+            "127.0.0.1:0",
+        ],
+        dir.path(),
+    );
+    assert!(err.contains("not a timezone"), "{err}");
+}
+
+#[test]
+fn a_schema_newer_than_the_binary_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(&["--no-demo", "--addr", "127.0.0.1:0"], dir.path(), &[]);
+    drop(s);
+    let db = dir.path().join("masthead-data/masthead.db");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = masthead_store::Store::open(
+            &masthead_store::StoreOptions::new(format!("sqlite://{}", db.display())),
+            std::sync::Arc::new(masthead_core::SystemClock),
+        )
+        .await
+        .unwrap();
+        masthead_store::testing::raw_execute(
+            &store,
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+             VALUES (99990101000000, 'from the future', TRUE, X'00', 0)",
+        )
+        .await
+        .unwrap();
+        store.close().await;
+    });
+    let err = fails(&["serve", "--addr", "127.0.0.1:0"], dir.path());
+    assert!(err.contains("newer than this Masthead binary"), "{err}");
+}

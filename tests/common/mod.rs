@@ -1,0 +1,174 @@
+//! Shared harness for the HTTP and binary tests: a real server on a free port over a
+//! real database (SQLite file or PostgreSQL), and a client that does not follow redirects.
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests: a failed unwrap is a failed test"
+)]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the harness"
+)]
+
+use masthead_core::FakeClock;
+use masthead_render::Theme;
+use masthead_store::Store;
+use masthead_testkit::TestDb;
+use masthead_web::{AppState, SiteSettings};
+use std::time::Duration;
+
+pub struct TestSite {
+    pub base: String,
+    pub store: Store,
+    pub clock: FakeClock,
+    pub db: TestDb,
+    pub state: AppState,
+    client: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+pub struct Options {
+    pub demo: bool,
+    pub cache: bool,
+    pub per_page: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            demo: true,
+            cache: true,
+            per_page: 10,
+        }
+    }
+}
+
+impl TestSite {
+    pub async fn start(db: TestDb, opts: Options) -> Self {
+        let t = db.store().await;
+        if opts.demo {
+            masthead_demo::seed(&t.store).await.unwrap();
+        }
+        let settings = SiteSettings {
+            title: "The Test Courier".to_owned(),
+            tagline: "Tested daily".to_owned(),
+            per_page: opts.per_page,
+            page_cache: opts.cache,
+            ..SiteSettings::default()
+        };
+        let state = AppState::new(t.store.clone(), Theme::load(None).unwrap(), settings);
+        state.catch_up().await;
+        let follower = state.spawn_change_follower();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = masthead_web::router(state.clone());
+        let server = tokio::spawn(async move {
+            let _follower = follower;
+            masthead_web::axum::serve(listener, app).await.unwrap();
+        });
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        Self {
+            base: format!("http://{addr}"),
+            store: t.store,
+            clock: t.clock,
+            db,
+            state,
+            client,
+            server,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.get_with(path, &[]).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        Resp {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body: res.text().await.unwrap(),
+        }
+    }
+
+    /// GET that must answer 200; returns the body.
+    pub async fn page(&self, path: &str) -> String {
+        let r = self.get(path).await;
+        assert_eq!(
+            r.status,
+            200,
+            "GET {path} answered {}: {}",
+            r.status,
+            &r.body[..r.body.len().min(400)]
+        );
+        r.body
+    }
+}
+
+impl Drop for TestSite {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Writes one `#[tokio::test]` per backend for each `async fn(TestDb)`.
+#[macro_export]
+macro_rules! http_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(masthead_testkit::TestDb::sqlite()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = masthead_testkit::TestDb::postgres().await else { return };
+                    super::$name(db).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Text between the first `start` and the next `end` after it.
+pub fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let i = s.find(start)? + start.len();
+    let j = s[i..].find(end)? + i;
+    Some(&s[i..j])
+}
+
+/// How often `needle` occurs in `hay`.
+pub fn count(hay: &str, needle: &str) -> usize {
+    hay.matches(needle).count()
+}
