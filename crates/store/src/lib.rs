@@ -19,19 +19,10 @@ pub use articles::{ArticleFilter, ArticleLookup};
 pub use error::StoreError;
 pub use model::*;
 
-/// Escape hatches for tests that must put the database in states the API never makes.
+/// Escape hatches for tests that must see or put the database in states the API never
+/// shows or makes.
 #[doc(hidden)]
-pub mod testing {
-    use crate::{Store, StoreError, with_pool};
-
-    /// Runs one statement as it is.
-    pub async fn raw_execute(store: &Store, sql: &'static str) -> Result<u64, StoreError> {
-        Ok(with_pool!(&store.write, |p| sqlx::query(sql)
-            .execute(p)
-            .await?
-            .rows_affected()))
-    }
-}
+pub mod testing;
 
 use chrono_tz::Tz;
 use masthead_core::Clock;
