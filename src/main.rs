@@ -327,11 +327,12 @@ async fn import_jsonl(
         eprintln!("{line}");
     }
     println!(
-        "imported {}, updated {}, skipped {} (of {} lines)",
+        "imported {}, updated {}, skipped {} (of {} lines; longest transaction {} ms)",
         report.imported,
         report.updated,
         report.skipped.len(),
-        report.lines
+        report.lines,
+        report.longest_batch.as_millis()
     );
     store.close().await;
     Ok(())

@@ -21,7 +21,15 @@ pub fn derive(text: &str, words: usize) -> String {
             .trim_end_matches([',', ';', ':', '-', '\u{2013}', '\u{2014}'])
             .len();
         out.truncate(trimmed);
-        out.push('\u{2026}');
+        if out.ends_with('.') && !out.ends_with("..") {
+            // "since last spring." becomes "since last spring…", not "spring.…".
+            out.pop();
+            out.push('\u{2026}');
+        } else if out.ends_with(['?', '!', '"', '\u{201d}', '\u{2019}', ')']) {
+            out.push_str(" \u{2026}");
+        } else {
+            out.push('\u{2026}');
+        }
     }
     out
 }
@@ -57,6 +65,16 @@ mod tests {
     #[test]
     fn trailing_punctuation_does_not_meet_the_ellipsis() {
         assert_eq!(derive("one, two, three", 2), "one, two\u{2026}");
+    }
+
+    #[test]
+    fn a_cut_after_a_sentence_has_one_mark_of_punctuation() {
+        assert_eq!(derive("It ended. Then more", 2), "It ended\u{2026}");
+        assert_eq!(
+            derive("He said \u{201c}later.\u{201d} Then", 3),
+            "He said \u{201c}later.\u{201d} \u{2026}"
+        );
+        assert_eq!(derive("Why? Because", 1), "Why? \u{2026}");
     }
 
     #[test]

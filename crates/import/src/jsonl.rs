@@ -50,6 +50,9 @@ pub struct ImportReport {
     pub imported: u64,
     pub updated: u64,
     pub skipped: Vec<Skipped>,
+    /// The longest a batch held the database, so an operator can see that an import
+    /// running beside a live site never starves its writes.
+    pub longest_batch: std::time::Duration,
 }
 
 impl ImportReport {
@@ -143,7 +146,10 @@ async fn flush(
     if batch.is_empty() {
         return Ok(());
     }
-    for saved in store.save_articles(batch).await? {
+    let started = std::time::Instant::now();
+    let saved = store.save_articles(batch).await?;
+    report.longest_batch = report.longest_batch.max(started.elapsed());
+    for saved in saved {
         if saved.created {
             report.imported += 1;
         } else {

@@ -1,6 +1,5 @@
 //! The two migration sets must describe the same schema: the same tables, columns,
 //! nullability, compatible types and indexes.
-#![expect(clippy::unwrap_used, reason = "tests: a failed unwrap is a failed test")]
 
 use masthead_store::testing::{columns, indexes};
 use masthead_testkit::TestDb;
@@ -17,18 +16,30 @@ fn family(declared: &str) -> &'static str {
 
 #[tokio::test]
 async fn sqlite_and_postgres_migrations_make_the_same_schema() {
-    let Some(pg) = TestDb::postgres().await else { return };
+    let Some(pg) = TestDb::postgres().await else {
+        return;
+    };
     let sqlite = TestDb::sqlite().store().await.store;
     let pg = pg.store().await.store;
     let lite_cols = columns(&sqlite).await.unwrap();
     let pg_cols = columns(&pg).await.unwrap();
     let shape = |cols: &[masthead_store::testing::Column]| {
         cols.iter()
-            .map(|(t, c, ty, null)| format!("{t}.{c} {} {}", family(ty), if *null { "null" } else { "not null" }))
+            .map(|(t, c, ty, null)| {
+                format!(
+                    "{t}.{c} {} {}",
+                    family(ty),
+                    if *null { "null" } else { "not null" }
+                )
+            })
             .collect::<Vec<_>>()
     };
     assert_eq!(shape(&lite_cols), shape(&pg_cols));
-    assert!(lite_cols.len() > 60, "the schema is all there: {}", lite_cols.len());
+    assert!(
+        lite_cols.len() > 60,
+        "the schema is all there: {}",
+        lite_cols.len()
+    );
     // Times are real timestamps on PostgreSQL, never text.
     for (t, c, ty, _) in &pg_cols {
         if c.ends_with("_at") {

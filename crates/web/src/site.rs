@@ -185,24 +185,27 @@ async fn home(state: &AppState) -> Result<Response, SiteError> {
             .0
             .pop();
     }
-    let exclude: Vec<i64> = lead.iter().map(|a| a.id).collect();
+    // No story appears twice on the front page: each block skips what is already shown.
+    let mut shown: Vec<i64> = lead.iter().map(|a| a.id).collect();
     let latest_filter = ArticleFilter {
-        exclude_ids: exclude.clone(),
+        exclude_ids: shown.clone(),
         ..Default::default()
     };
     let (latest, total) = store
         .list_public(&latest_filter, PageRequest::new(1, 8))
         .await?;
+    shown.extend(latest.iter().map(|a| a.id));
     let chrome = chrome(state).await?;
     let mut section_blocks = Vec::new();
     for s in chrome.sections.iter().filter(|s| s.parent_id.is_none()) {
         let family = store.section_with_descendants(s.id).await?;
         let filter = ArticleFilter {
             section_ids: family,
-            exclude_ids: exclude.clone(),
+            exclude_ids: shown.clone(),
             ..Default::default()
         };
         let (articles, _) = store.list_public(&filter, PageRequest::new(1, 4)).await?;
+        shown.extend(articles.iter().map(|a| a.id));
         if !articles.is_empty() {
             section_blocks.push(SectionBlock {
                 section: LinkView {
@@ -251,7 +254,7 @@ async fn archive(state: &AppState, kind: ArchiveKind, page: u32) -> Result<Respo
                 .await?
                 .ok_or(SiteError::NotFound)?;
             filter.section_ids = store.section_with_descendants(s.id).await?;
-            current = top_level_slug(state, &s).await?;
+            current = top_level_slug(&*chrome(state).await?, &s);
             let description = (!s.description.is_empty()).then(|| s.description.clone());
             (
                 Some("Section".to_owned()),
@@ -344,8 +347,7 @@ async fn archive(state: &AppState, kind: ArchiveKind, page: u32) -> Result<Respo
 }
 
 /// The top-level section a section belongs to, for highlighting the navigation.
-async fn top_level_slug(state: &AppState, s: &Section) -> Result<String, SiteError> {
-    let chrome = chrome(state).await?;
+fn top_level_slug(chrome: &Chrome, s: &Section) -> String {
     let mut cur = s;
     for _ in 0..16 {
         match cur
@@ -356,7 +358,7 @@ async fn top_level_slug(state: &AppState, s: &Section) -> Result<String, SiteErr
             None => break,
         }
     }
-    Ok(cur.slug.clone())
+    cur.slug.clone()
 }
 
 /// First day, day after the last, title and base path of a date archive.
@@ -404,7 +406,11 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
     // "You May Also Like": the newest others in the same section, topped up from the
     // newest overall. The discovery work replaces this with real relatedness.
     let mut exclude = vec![found.summary.id];
-    let section = store.section_by_slug(&found.summary.section.slug).await?;
+    let chrome = chrome(state).await?;
+    let section = chrome
+        .sections
+        .iter()
+        .find(|s| s.slug == found.summary.section.slug);
     let mut related = Vec::new();
     if let Some(s) = section {
         let filter = ArticleFilter {
@@ -426,10 +432,9 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
             .0;
         related.extend(more);
     }
-    let current = match store.section_by_slug(&found.summary.section.slug).await? {
-        Some(s) => top_level_slug(state, &s).await?,
-        None => String::new(),
-    };
+    let current = section
+        .map(|s| top_level_slug(&chrome, s))
+        .unwrap_or_default();
     let meta = MetaView {
         title: Some(found.summary.title.clone()),
         description: Some(
