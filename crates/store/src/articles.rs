@@ -71,7 +71,16 @@ struct BodyRow {
 }
 
 #[derive(sqlx::FromRow)]
+struct FullRow {
+    #[sqlx(flatten)]
+    summary: ArticleRow,
+    #[sqlx(flatten)]
+    body: BodyRow,
+}
+
+#[derive(sqlx::FromRow)]
 struct TermRow {
+    kind: i64,
     article_id: i64,
     slug: String,
     name: String,
@@ -84,9 +93,20 @@ struct ExistingRow {
     url_date: Option<NaiveDate>,
 }
 
-const SUMMARY_COLUMNS: &str = "a.id, a.slug, a.url_date, a.title, a.kicker, a.dek, a.excerpt, a.status,
+/// The columns a summary reads, as a literal so queries can `concat!` them.
+macro_rules! summary_columns {
+    () => {
+        "a.id, a.slug, a.url_date, a.title, a.kicker, a.dek, a.excerpt, a.status,
     a.published_at, a.updated_at, a.featured, a.comments_open, a.comment_count, a.language,
-    a.featured_image, a.featured_image_alt, a.external_id, s.slug AS section_slug, s.name AS section_name";
+    a.featured_image, a.featured_image_alt, a.external_id, s.slug AS section_slug, s.name AS section_name"
+    };
+}
+const SUMMARY_COLUMNS: &str = summary_columns!();
+/// A summary's columns and the body's, for reading one whole article in one query.
+const FULL_COLUMNS: &str = concat!(
+    summary_columns!(),
+    ", a.body_format, a.body_source, a.body_html, a.editor_excerpt, a.created_at"
+);
 
 fn bad_value(e: masthead_core::article::UnknownValue) -> StoreError {
     StoreError::Invalid(format!("stored article has an {e}"))
@@ -368,7 +388,7 @@ impl Store {
     /// Any article by id, whatever its status (for the newsroom and tests).
     pub async fn article(&self, id: i64) -> Result<Option<Article>, StoreError> {
         let mut q = Sql::new(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.id = "
+            "SELECT {FULL_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.id = "
         ));
         q.bind(Arg::Int(id));
         self.one_article(q).await
@@ -377,7 +397,7 @@ impl Store {
     /// A public article by id.
     pub async fn public_article_by_id(&self, id: i64) -> Result<Option<Article>, StoreError> {
         let mut q = Sql::new(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.id = "
+            "SELECT {FULL_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.id = "
         ));
         q.bind(Arg::Int(id));
         self.push_public(&mut q);
@@ -392,7 +412,7 @@ impl Store {
         slug: &str,
     ) -> Result<ArticleLookup, StoreError> {
         let mut q = Sql::new(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.slug = "
+            "SELECT {FULL_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.slug = "
         ));
         q.bind(Arg::Text(slug.to_owned()));
         self.push_public(&mut q);
@@ -466,6 +486,28 @@ impl Store {
         Ok((self.summaries(rows).await?, total))
     }
 
+    /// The newest public articles matching `filter`, at most `limit`, without counting
+    /// them all (for blocks and related lists that show no page numbers).
+    pub async fn newest_public(
+        &self,
+        filter: &ArticleFilter,
+        limit: u32,
+    ) -> Result<Vec<ArticleSummary>, StoreError> {
+        let mut q = Sql::new(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE 1 = 1"
+        ));
+        self.push_public(&mut q);
+        push_filter(&mut q, filter);
+        q.push(" ORDER BY a.published_at DESC, a.id DESC LIMIT ");
+        q.bind(Arg::Int(i64::from(limit)));
+        let rows: Vec<ArticleRow> = with_pool!(&self.read, |p| {
+            bind_args!(sqlx::query_as(AssertSqlSafe(q.text.clone())), &q.args)
+                .fetch_all(p)
+                .await?
+        });
+        self.summaries(rows).await
+    }
+
     /// How many public articles there are.
     pub async fn count_public(&self, filter: &ArticleFilter) -> Result<i64, StoreError> {
         let mut q = Sql::new("SELECT COUNT(*) FROM articles a WHERE 1 = 1");
@@ -484,23 +526,17 @@ impl Store {
     }
 
     async fn one_article(&self, q: Sql) -> Result<Option<Article>, StoreError> {
-        let row: Option<ArticleRow> = with_pool!(&self.read, |p| {
+        let row: Option<FullRow> = with_pool!(&self.read, |p| {
             bind_args!(sqlx::query_as(AssertSqlSafe(q.text.clone())), &q.args)
                 .fetch_optional(p)
                 .await?
         });
-        let Some(row) = row else { return Ok(None) };
-        let id = row.id;
-        let body: BodyRow = with_pool!(&self.read, |p| {
-            sqlx::query_as(
-                "SELECT body_format, body_source, body_html, editor_excerpt, created_at FROM articles WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_one(p)
-            .await?
-        });
+        let Some(FullRow { summary, body }) = row else {
+            return Ok(None);
+        };
+        let id = summary.id;
         let summary = self
-            .summaries(vec![row])
+            .summaries(vec![summary])
             .await?
             .pop()
             .ok_or_else(|| StoreError::NotFound(format!("article {id}")))?;
@@ -514,18 +550,11 @@ impl Store {
         }))
     }
 
-    /// Turns rows into summaries, loading their sections, tags and bylines in three
-    /// queries for the whole page rather than three per article.
+    /// Turns rows into summaries, loading the sections, tags and bylines of the whole
+    /// page in one query rather than three per article.
     async fn summaries(&self, rows: Vec<ArticleRow>) -> Result<Vec<ArticleSummary>, StoreError> {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let sections = self
-            .terms(&ids, "article_sections", "sections", "section_id")
-            .await?;
-        let mut tags = self.terms(&ids, "article_tags", "tags", "tag_id").await?;
-        let mut authors = self
-            .terms(&ids, "article_authors", "authors", "author_id")
-            .await?;
-        let mut sections = sections;
+        let [mut sections, mut tags, mut authors] = self.terms(&ids).await?;
         rows.into_iter()
             .map(|r| {
                 Ok(ArticleSummary {
@@ -558,30 +587,38 @@ impl Store {
             .collect()
     }
 
-    async fn terms(
-        &self,
-        ids: &[i64],
-        link: &str,
-        table: &str,
-        key: &str,
-    ) -> Result<HashMap<i64, Vec<Term>>, StoreError> {
-        let mut out: HashMap<i64, Vec<Term>> = HashMap::new();
+    /// Sections, tags and bylines (in that order) of the given articles, each in its
+    /// stored order.
+    async fn terms(&self, ids: &[i64]) -> Result<[HashMap<i64, Vec<Term>>; 3], StoreError> {
+        let mut out: [HashMap<i64, Vec<Term>>; 3] = Default::default();
         if ids.is_empty() {
             return Ok(out);
         }
-        // `link`, `table` and `key` are fixed names from this file, never input.
-        let mut q = Sql::new(&format!(
-            "SELECT l.article_id, t.slug, t.name FROM {link} l JOIN {table} t ON t.id = l.{key} WHERE l.article_id IN "
-        ));
+        let mut q = Sql::new("");
         q.bind_ids(ids);
-        q.push(" ORDER BY l.article_id, l.position");
+        // The same placeholders serve all three parts of the union.
+        let list = std::mem::take(&mut q.text);
+        q.text = format!(
+            "SELECT CAST(0 AS BIGINT) AS kind, l.article_id, t.slug, t.name, CAST(l.position AS BIGINT) AS pos
+               FROM article_sections l JOIN sections t ON t.id = l.section_id WHERE l.article_id IN {list}
+             UNION ALL
+             SELECT CAST(1 AS BIGINT), l.article_id, t.slug, t.name, CAST(l.position AS BIGINT)
+               FROM article_tags l JOIN tags t ON t.id = l.tag_id WHERE l.article_id IN {list}
+             UNION ALL
+             SELECT CAST(2 AS BIGINT), l.article_id, t.slug, t.name, CAST(l.position AS BIGINT)
+               FROM article_authors l JOIN authors t ON t.id = l.author_id WHERE l.article_id IN {list}
+             ORDER BY 1, 2, 5"
+        );
         let rows: Vec<TermRow> = with_pool!(&self.read, |p| {
             bind_args!(sqlx::query_as(AssertSqlSafe(q.text.clone())), &q.args)
                 .fetch_all(p)
                 .await?
         });
         for r in rows {
-            out.entry(r.article_id).or_default().push(Term {
+            let Some(map) = usize::try_from(r.kind).ok().and_then(|k| out.get_mut(k)) else {
+                continue;
+            };
+            map.entry(r.article_id).or_default().push(Term {
                 slug: r.slug,
                 name: r.name,
             });

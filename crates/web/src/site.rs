@@ -172,17 +172,15 @@ async fn error_page(state: &AppState, e: SiteError) -> Response {
 async fn home(state: &AppState) -> Result<Response, SiteError> {
     let store = state.store();
     let settings = state.settings();
-    let one = PageRequest::new(1, 1);
     let featured = ArticleFilter {
         featured: Some(true),
         ..Default::default()
     };
-    let mut lead = store.list_public(&featured, one).await?.0.pop();
+    let mut lead = store.newest_public(&featured, 1).await?.pop();
     if lead.is_none() {
         lead = store
-            .list_public(&ArticleFilter::default(), one)
+            .newest_public(&ArticleFilter::default(), 1)
             .await?
-            .0
             .pop();
     }
     // No story appears twice on the front page: each block skips what is already shown.
@@ -204,7 +202,7 @@ async fn home(state: &AppState) -> Result<Response, SiteError> {
             exclude_ids: shown.clone(),
             ..Default::default()
         };
-        let (articles, _) = store.list_public(&filter, PageRequest::new(1, 4)).await?;
+        let articles = store.newest_public(&filter, 4).await?;
         shown.extend(articles.iter().map(|a| a.id));
         if !articles.is_empty() {
             section_blocks.push(SectionBlock {
@@ -418,7 +416,7 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
             exclude_ids: exclude.clone(),
             ..Default::default()
         };
-        related = store.list_public(&filter, PageRequest::new(1, 4)).await?.0;
+        related = store.newest_public(&filter, 4).await?;
     }
     if related.len() < 4 {
         exclude.extend(related.iter().map(|a| a.id));
@@ -427,9 +425,8 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
             ..Default::default()
         };
         let more = store
-            .list_public(&filter, PageRequest::new(1, 4 - related.len() as u32))
-            .await?
-            .0;
+            .newest_public(&filter, 4 - related.len() as u32)
+            .await?;
         related.extend(more);
     }
     let current = section
