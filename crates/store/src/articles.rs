@@ -2,7 +2,8 @@
 
 use crate::sql::{Arg, Sql, bind_args};
 use crate::{
-    Article, ArticleSummary, NewArticle, Saved, Store, StoreError, Term, with_pool, write_tx,
+    Article, ArticleSummary, NewArticle, Saved, Store, StoreError, Term, log_change, with_pool,
+    write_tx,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use masthead_core::article::url_date;
@@ -112,10 +113,10 @@ fn bad_value(e: masthead_core::article::UnknownValue) -> StoreError {
     StoreError::Invalid(format!("stored article has an {e}"))
 }
 
-/// Finds or creates a section, tag or byline by the slug made from its name, inside the
-/// caller's transaction. Yields the id, or `None` for a name with nothing to make a slug of.
+/// Finds or creates a section, tag or byline (`$table`) by the slug made from its name,
+/// inside the caller's transaction. Yields the id, or `None` for a name with nothing to make a slug of.
 macro_rules! ensure_term {
-    ($tx:expr, $table:literal, $name:expr, $now:expr) => {{
+    ($tx:expr, $table:expr, $name:expr, $now:expr) => {{
         let name: &str = $name.trim();
         let mut term_slug = slug::from_title(name);
         if term_slug.is_empty() {
@@ -305,60 +306,31 @@ macro_rules! save_one {
             let sql = format!("DELETE FROM {table} WHERE article_id = $1");
             sqlx::query(AssertSqlSafe(sql)).bind(id).execute(&mut *$tx).await?;
         }
-        let mut section_ids = vec![section_id];
-        for name in &a.other_sections {
-            if let Some(sid) = ensure_term!($tx, "sections", name, now) {
-                if !section_ids.contains(&sid) {
-                    section_ids.push(sid);
+        let links: [(&str, &str, &str, Vec<i64>, &[String]); 3] = [
+            ("sections", "article_sections", "section_id", vec![section_id], &a.other_sections),
+            ("tags", "article_tags", "tag_id", Vec::new(), &a.tags),
+            ("authors", "article_authors", "author_id", Vec::new(), &a.authors),
+        ];
+        for (table, link, key, mut ids, names) in links {
+            for name in names {
+                if let Some(term_id) = ensure_term!($tx, table, name, now)
+                    && !ids.contains(&term_id)
+                {
+                    ids.push(term_id);
                 }
             }
-        }
-        for (pos, sid) in section_ids.iter().enumerate() {
-            sqlx::query("INSERT INTO article_sections (article_id, section_id, position) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(*sid)
-                .bind(pos as i32)
-                .execute(&mut *$tx)
-                .await?;
-        }
-        let mut tag_ids: Vec<i64> = Vec::new();
-        for name in &a.tags {
-            if let Some(tid) = ensure_term!($tx, "tags", name, now) {
-                if !tag_ids.contains(&tid) {
-                    tag_ids.push(tid);
-                }
+            // `link` and `key` are fixed names from this list, never input.
+            let sql = format!("INSERT INTO {link} (article_id, {key}, position) VALUES ($1, $2, $3)");
+            for (pos, term_id) in ids.iter().enumerate() {
+                sqlx::query(AssertSqlSafe(sql.clone()))
+                    .bind(id)
+                    .bind(*term_id)
+                    .bind(pos as i32)
+                    .execute(&mut *$tx)
+                    .await?;
             }
         }
-        for (pos, tid) in tag_ids.iter().enumerate() {
-            sqlx::query("INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(*tid)
-                .bind(pos as i32)
-                .execute(&mut *$tx)
-                .await?;
-        }
-        let mut author_ids: Vec<i64> = Vec::new();
-        for name in &a.authors {
-            if let Some(aid) = ensure_term!($tx, "authors", name, now) {
-                if !author_ids.contains(&aid) {
-                    author_ids.push(aid);
-                }
-            }
-        }
-        for (pos, aid) in author_ids.iter().enumerate() {
-            sqlx::query("INSERT INTO article_authors (article_id, author_id, position) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(*aid)
-                .bind(pos as i32)
-                .execute(&mut *$tx)
-                .await?;
-        }
-        sqlx::query("INSERT INTO changes (entity, entity_id, action, created_at) VALUES ('article', $1, $2, $3)")
-            .bind(id)
-            .bind(if created { "create" } else { "update" })
-            .bind(now)
-            .execute(&mut *$tx)
-            .await?;
+        log_change!($tx, "article", id, if created { "create" } else { "update" }, now);
         Saved { id, created }
     }};
 }

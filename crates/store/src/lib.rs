@@ -97,6 +97,23 @@ macro_rules! write_tx {
 }
 pub(crate) use write_tx;
 
+/// Appends a row to the change log inside the caller's transaction: what readers'
+/// caches and the search index follow.
+macro_rules! log_change {
+    ($tx:expr, $entity:expr, $id:expr, $action:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO changes (entity, entity_id, action, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind($entity)
+        .bind($id)
+        .bind($action)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?
+    };
+}
+pub(crate) use log_change;
+
 /// How to open a store.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {

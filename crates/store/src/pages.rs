@@ -1,6 +1,6 @@
 //! Static pages: About, Contact, Privacy and the like.
 
-use crate::{NewPage, Page, Store, StoreError, with_pool, write_tx};
+use crate::{NewPage, Page, Store, StoreError, log_change, with_pool, write_tx};
 use masthead_core::ArticleStatus;
 
 impl Store {
@@ -27,11 +27,7 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-            sqlx::query("INSERT INTO changes (entity, entity_id, action, created_at) VALUES ('page', $1, 'update', $2)")
-                .bind(id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            log_change!(tx, "page", id, "update", now);
             id
         });
         Ok(id)

@@ -1,6 +1,6 @@
 //! Site settings kept in the database, as key/value text.
 
-use crate::{Store, StoreError, with_pool, write_tx};
+use crate::{Store, StoreError, log_change, with_pool, write_tx};
 
 impl Store {
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -23,10 +23,7 @@ impl Store {
             .bind(value)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("INSERT INTO changes (entity, entity_id, action, created_at) VALUES ('settings', 0, 'update', $1)")
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            log_change!(tx, "settings", 0_i64, "update", now);
         });
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! Sections, tags and bylines: the ways articles are grouped and signed.
 
-use crate::{Author, NewAuthor, NewSection, Section, Store, StoreError, Tag, with_pool, write_tx};
+use crate::{
+    Author, NewAuthor, NewSection, Section, Store, StoreError, Tag, log_change, with_pool, write_tx,
+};
 
 impl Store {
     /// Creates or updates a section by slug. A parent must already exist.
@@ -29,11 +31,7 @@ impl Store {
             .bind(parent)
             .fetch_one(&mut *tx)
             .await?;
-            sqlx::query("INSERT INTO changes (entity, entity_id, action, created_at) VALUES ('section', $1, 'update', $2)")
-                .bind(id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            log_change!(tx, "section", id, "update", now);
             id
         });
         Ok(id)
@@ -54,11 +52,7 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-            sqlx::query("INSERT INTO changes (entity, entity_id, action, created_at) VALUES ('author', $1, 'update', $2)")
-                .bind(id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            log_change!(tx, "author", id, "update", now);
             id
         });
         Ok(id)
