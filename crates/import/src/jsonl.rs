@@ -134,6 +134,9 @@ pub async fn import_jsonl(
         }
     }
     flush(store, &mut batch, &mut report).await?;
+    if report.imported > 0 {
+        store.analyze().await?;
+    }
     on_progress(read_bytes);
     Ok(report)
 }

@@ -12,7 +12,7 @@ use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
 
 /// Narrows a list of public articles. Empty means "all".
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ArticleFilter {
     /// In any of these sections (primary or other).
     pub section_ids: Vec<i64>,
@@ -422,48 +422,19 @@ impl Store {
         filter: &ArticleFilter,
         page: PageRequest,
     ) -> Result<(Vec<ArticleSummary>, i64), StoreError> {
-        let mut where_ = Sql::new(" WHERE 1 = 1");
-        self.push_public(&mut where_);
-        push_filter(&mut where_, filter);
-
-        let mut count = Sql::new("SELECT COUNT(*) FROM articles a");
-        count.push(&where_.text);
-        count.args = where_.args.clone();
-        let total: i64 = with_pool!(&self.read, |p| {
-            bind_args!(
-                sqlx::query_scalar(AssertSqlSafe(count.text.clone())),
-                &count.args
-            )
-            .fetch_one(p)
-            .await?
-        });
+        let total = self.count_public(filter).await?;
         if total == 0 {
             return Ok((Vec::new(), 0));
         }
-
-        let mut q = Sql::new(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id"
-        ));
-        q.push(&where_.text);
-        q.args = where_.args;
-        q.push(" ORDER BY a.published_at DESC, a.id DESC LIMIT ");
-        q.bind(Arg::Int(page.limit()));
-        q.push(" OFFSET ");
-        q.bind(Arg::Int(page.offset()));
-        let rows: Vec<ArticleRow> = with_pool!(&self.read, |p| {
-            bind_args!(sqlx::query_as(AssertSqlSafe(q.text.clone())), &q.args)
-                .fetch_all(p)
-                .await?
-        });
-        Ok((self.summaries(rows).await?, total))
+        Ok((self.public_articles(filter, page).await?, total))
     }
 
-    /// The newest public articles matching `filter`, at most `limit`, without counting
-    /// them all (for blocks and related lists that show no page numbers).
-    pub async fn newest_public(
+    /// One page of the public articles matching `filter`, newest first, without counting
+    /// them all (callers that show page numbers count separately, and may cache it).
+    pub async fn public_articles(
         &self,
         filter: &ArticleFilter,
-        limit: u32,
+        page: PageRequest,
     ) -> Result<Vec<ArticleSummary>, StoreError> {
         let mut q = Sql::new(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE 1 = 1"
@@ -471,7 +442,9 @@ impl Store {
         self.push_public(&mut q);
         push_filter(&mut q, filter);
         q.push(" ORDER BY a.published_at DESC, a.id DESC LIMIT ");
-        q.bind(Arg::Int(i64::from(limit)));
+        q.bind(Arg::Int(page.limit()));
+        q.push(" OFFSET ");
+        q.bind(Arg::Int(page.offset()));
         let rows: Vec<ArticleRow> = with_pool!(&self.read, |p| {
             bind_args!(sqlx::query_as(AssertSqlSafe(q.text.clone())), &q.args)
                 .fetch_all(p)
@@ -600,20 +573,20 @@ impl Store {
 }
 
 fn push_filter(q: &mut Sql, f: &ArticleFilter) {
+    // `IN (SELECT …)` rather than a correlated `EXISTS`: with statistics, the planner can
+    // start from a small section's or tag's own rows instead of walking every article.
     if !f.section_ids.is_empty() {
-        q.push(" AND EXISTS (SELECT 1 FROM article_sections x WHERE x.article_id = a.id AND x.section_id IN ");
+        q.push(" AND a.id IN (SELECT x.article_id FROM article_sections x WHERE x.section_id IN ");
         q.bind_ids(&f.section_ids);
         q.push(")");
     }
     if let Some(t) = f.tag_id {
-        q.push(
-            " AND EXISTS (SELECT 1 FROM article_tags x WHERE x.article_id = a.id AND x.tag_id = ",
-        );
+        q.push(" AND a.id IN (SELECT x.article_id FROM article_tags x WHERE x.tag_id = ");
         q.bind(Arg::Int(t));
         q.push(")");
     }
     if let Some(au) = f.author_id {
-        q.push(" AND EXISTS (SELECT 1 FROM article_authors x WHERE x.article_id = a.id AND x.author_id = ");
+        q.push(" AND a.id IN (SELECT x.article_id FROM article_authors x WHERE x.author_id = ");
         q.bind(Arg::Int(au));
         q.push(")");
     }

@@ -256,6 +256,20 @@ impl Store {
             return Err(StoreError::SchemaTooNew { found, known });
         }
         with_pool!(&self.write, |p| self.migrator().run(p).await?);
+        if let Pool::Sqlite(p) = &self.write {
+            // Refresh the planner's statistics where they are stale (SQLite's advice for
+            // long-lived connections); cheap when nothing changed.
+            sqlx::query("PRAGMA optimize=0x10002").execute(p).await?;
+        }
+        Ok(())
+    }
+
+    /// Brings the planner's statistics up to date after a bulk change such as an import,
+    /// so list queries start from the smallest set (a sparse section's own rows).
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        with_pool!(&self.write, |p| {
+            sqlx::query("ANALYZE").execute(p).await?;
+        });
         Ok(())
     }
 

@@ -33,6 +33,11 @@ pub struct SiteSettings {
     pub timezone: Tz,
     /// Stories per archive page.
     pub per_page: u32,
+    /// How many top-level sections the navigation lists (an imported archive may
+    /// bring dozens of categories).
+    pub nav_sections: usize,
+    /// How many section blocks the front page shows.
+    pub home_sections: usize,
     /// Serve rendered pages from memory until the content changes.
     pub page_cache: bool,
     /// How often to look for changes made by other processes.
@@ -47,6 +52,8 @@ impl Default for SiteSettings {
             language: "en".to_owned(),
             timezone: chrono_tz::UTC,
             per_page: 10,
+            nav_sections: 8,
+            home_sections: 6,
             page_cache: true,
             change_poll: Duration::from_millis(500),
         }
@@ -67,6 +74,12 @@ pub(crate) struct Inner {
     pub cache: PageCache,
     /// The newest change-log id seen by the follower task.
     pub seen_change: AtomicI64,
+    /// How many public articles match each filter asked about, for this generation:
+    /// counting a large archive on every request would cost more than the page.
+    pub counts: std::sync::Mutex<(
+        Generation,
+        std::collections::HashMap<masthead_store::ArticleFilter, i64>,
+    )>,
     /// Navigation and footer data, with the generation it was read at.
     pub chrome: std::sync::RwLock<Option<(Generation, Arc<site::Chrome>)>>,
 }
@@ -81,11 +94,36 @@ impl AppState {
             cache,
             seen_change: AtomicI64::new(0),
             chrome: std::sync::RwLock::new(None),
+            counts: std::sync::Mutex::new(((0, 0), std::collections::HashMap::new())),
         }))
     }
 
     pub fn store(&self) -> &Store {
         &self.0.store
+    }
+
+    /// How many public articles match `filter`, counted once per generation.
+    pub(crate) async fn count_public(
+        &self,
+        filter: &masthead_store::ArticleFilter,
+    ) -> Result<i64, masthead_store::StoreError> {
+        let generation = self.generation();
+        if let Ok(counts) = self.0.counts.lock()
+            && counts.0 == generation
+            && let Some(n) = counts.1.get(filter)
+        {
+            return Ok(*n);
+        }
+        let n = self.0.store.count_public(filter).await?;
+        if let Ok(mut counts) = self.0.counts.lock() {
+            if counts.0 != generation {
+                *counts = (generation, std::collections::HashMap::new());
+            }
+            if counts.1.len() < 10_000 {
+                counts.1.insert(filter.clone(), n);
+            }
+        }
+        Ok(n)
     }
 
     /// How many rendered pages the cache holds.

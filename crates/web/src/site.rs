@@ -176,10 +176,13 @@ async fn home(state: &AppState) -> Result<Response, SiteError> {
         featured: Some(true),
         ..Default::default()
     };
-    let mut lead = store.newest_public(&featured, 1).await?.pop();
+    let mut lead = store
+        .public_articles(&featured, PageRequest::new(1, 1))
+        .await?
+        .pop();
     if lead.is_none() {
         lead = store
-            .newest_public(&ArticleFilter::default(), 1)
+            .public_articles(&ArticleFilter::default(), PageRequest::new(1, 1))
             .await?
             .pop();
     }
@@ -189,20 +192,24 @@ async fn home(state: &AppState) -> Result<Response, SiteError> {
         exclude_ids: shown.clone(),
         ..Default::default()
     };
-    let (latest, total) = store
-        .list_public(&latest_filter, PageRequest::new(1, 8))
+    let latest = store
+        .public_articles(&latest_filter, PageRequest::new(1, 8))
         .await?;
+    let total = state.count_public(&latest_filter).await?;
     shown.extend(latest.iter().map(|a| a.id));
     let chrome = chrome(state).await?;
     let mut section_blocks = Vec::new();
-    for s in chrome.sections.iter().filter(|s| s.parent_id.is_none()) {
+    let top_level = chrome.sections.iter().filter(|s| s.parent_id.is_none());
+    for s in top_level.take(settings.home_sections) {
         let family = store.section_with_descendants(s.id).await?;
         let filter = ArticleFilter {
             section_ids: family,
             exclude_ids: shown.clone(),
             ..Default::default()
         };
-        let articles = store.newest_public(&filter, 4).await?;
+        let articles = store
+            .public_articles(&filter, PageRequest::new(1, 4))
+            .await?;
         shown.extend(articles.iter().map(|a| a.id));
         if !articles.is_empty() {
             section_blocks.push(SectionBlock {
@@ -293,7 +300,12 @@ async fn archive(state: &AppState, kind: ArchiveKind, page: u32) -> Result<Respo
         }
     };
     let req = PageRequest::new(page, settings.per_page);
-    let (articles, total) = store.list_public(&filter, req).await?;
+    let total = state.count_public(&filter).await?;
+    let articles = if total == 0 {
+        Vec::new()
+    } else {
+        store.public_articles(&filter, req).await?
+    };
     let pages = page_count(total, settings.per_page);
     let empty_date_archive = matches!(kind, ArchiveKind::Date(_)) && total == 0;
     if page > pages || empty_date_archive {
@@ -416,7 +428,9 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
             exclude_ids: exclude.clone(),
             ..Default::default()
         };
-        related = store.newest_public(&filter, 4).await?;
+        related = store
+            .public_articles(&filter, PageRequest::new(1, 4))
+            .await?;
     }
     if related.len() < 4 {
         exclude.extend(related.iter().map(|a| a.id));
@@ -425,7 +439,7 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
             ..Default::default()
         };
         let more = store
-            .newest_public(&filter, 4 - related.len() as u32)
+            .public_articles(&filter, PageRequest::new(1, 4 - related.len() as u32))
             .await?;
         related.extend(more);
     }

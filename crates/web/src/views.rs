@@ -163,6 +163,7 @@ impl SiteView {
             nav: sections
                 .iter()
                 .filter(|s| s.parent_id.is_none())
+                .take(settings.nav_sections)
                 .map(|s| NavItem {
                     name: s.name.clone(),
                     url: format!("/section/{}/", encode_segment(&s.slug)),
