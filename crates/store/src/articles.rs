@@ -440,7 +440,14 @@ impl Store {
             "SELECT {SUMMARY_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE 1 = 1"
         ));
         self.push_public(&mut q);
-        push_filter(&mut q, filter);
+        let members = self.membership_size(filter).await?;
+        // A large set is best found by walking the newest articles and keeping members;
+        // a small one by starting from its own rows and sorting them.
+        let plan = match members {
+            Some(n) if n > self.small_set => Plan::WalkNewest,
+            _ => Plan::StartFromSet,
+        };
+        push_filter(&mut q, filter, plan);
         q.push(" ORDER BY a.published_at DESC, a.id DESC LIMIT ");
         q.bind(Arg::Int(page.limit()));
         q.push(" OFFSET ");
@@ -457,12 +464,43 @@ impl Store {
     pub async fn count_public(&self, filter: &ArticleFilter) -> Result<i64, StoreError> {
         let mut q = Sql::new("SELECT COUNT(*) FROM articles a WHERE 1 = 1");
         self.push_public(&mut q);
-        push_filter(&mut q, filter);
+        push_filter(&mut q, filter, Plan::StartFromSet);
         Ok(with_pool!(&self.read, |p| {
             bind_args!(sqlx::query_scalar(AssertSqlSafe(q.text.clone())), &q.args)
                 .fetch_one(p)
                 .await?
         }))
+    }
+
+    /// How many link rows the narrowest of the filter's sets has (section, tag or
+    /// byline), or `None` when it has none: a covering-index count, cheap at any size.
+    async fn membership_size(&self, f: &ArticleFilter) -> Result<Option<i64>, StoreError> {
+        let mut sizes = Vec::new();
+        let mut queries: Vec<Sql> = Vec::new();
+        if !f.section_ids.is_empty() {
+            let mut q = Sql::new("SELECT COUNT(*) FROM article_sections WHERE section_id IN ");
+            q.bind_ids(&f.section_ids);
+            queries.push(q);
+        }
+        if let Some(t) = f.tag_id {
+            let mut q = Sql::new("SELECT COUNT(*) FROM article_tags WHERE tag_id = ");
+            q.bind(Arg::Int(t));
+            queries.push(q);
+        }
+        if let Some(au) = f.author_id {
+            let mut q = Sql::new("SELECT COUNT(*) FROM article_authors WHERE author_id = ");
+            q.bind(Arg::Int(au));
+            queries.push(q);
+        }
+        for q in queries {
+            let n: i64 = with_pool!(&self.read, |p| {
+                bind_args!(sqlx::query_scalar(AssertSqlSafe(q.text.clone())), &q.args)
+                    .fetch_one(p)
+                    .await?
+            });
+            sizes.push(n);
+        }
+        Ok(sizes.into_iter().min())
     }
 
     fn push_public(&self, q: &mut Sql) {
@@ -572,23 +610,39 @@ impl Store {
     }
 }
 
-fn push_filter(q: &mut Sql, f: &ArticleFilter) {
-    // `IN (SELECT …)` rather than a correlated `EXISTS`: with statistics, the planner can
-    // start from a small section's or tag's own rows instead of walking every article.
+/// How a query finds the members of a section, tag or byline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// `IN (SELECT …)`: start from the set's rows (a small set, or a count).
+    StartFromSet,
+    /// A correlated `EXISTS`: walk the newest articles in index order and keep members,
+    /// which stops after a page's worth when the set is large.
+    WalkNewest,
+}
+
+fn push_member(q: &mut Sql, plan: Plan, link: &str, key: &str, ids: &[i64]) {
+    // `link` and `key` are fixed names from push_filter, never input.
+    match plan {
+        Plan::StartFromSet => q.push(&format!(
+            " AND a.id IN (SELECT x.article_id FROM {link} x WHERE x.{key} IN "
+        )),
+        Plan::WalkNewest => q.push(&format!(
+            " AND EXISTS (SELECT 1 FROM {link} x WHERE x.article_id = a.id AND x.{key} IN "
+        )),
+    };
+    q.bind_ids(ids);
+    q.push(")");
+}
+
+fn push_filter(q: &mut Sql, f: &ArticleFilter, plan: Plan) {
     if !f.section_ids.is_empty() {
-        q.push(" AND a.id IN (SELECT x.article_id FROM article_sections x WHERE x.section_id IN ");
-        q.bind_ids(&f.section_ids);
-        q.push(")");
+        push_member(q, plan, "article_sections", "section_id", &f.section_ids);
     }
     if let Some(t) = f.tag_id {
-        q.push(" AND a.id IN (SELECT x.article_id FROM article_tags x WHERE x.tag_id = ");
-        q.bind(Arg::Int(t));
-        q.push(")");
+        push_member(q, plan, "article_tags", "tag_id", &[t]);
     }
     if let Some(au) = f.author_id {
-        q.push(" AND a.id IN (SELECT x.article_id FROM article_authors x WHERE x.author_id = ");
-        q.bind(Arg::Int(au));
-        q.push(")");
+        push_member(q, plan, "article_authors", "author_id", &[au]);
     }
     if let Some(t) = f.published_after {
         q.push(" AND a.published_at >= ");

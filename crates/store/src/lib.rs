@@ -123,6 +123,9 @@ pub struct StoreOptions {
     pub timezone: Tz,
     /// The most connections the pool keeps (readers, for SQLite).
     pub max_connections: u32,
+    /// Sections, tags and bylines with at most this many articles are listed by sorting
+    /// their own rows; larger ones by walking the newest articles (see `articles.rs`).
+    pub small_set: i64,
 }
 
 impl StoreOptions {
@@ -131,6 +134,7 @@ impl StoreOptions {
             url: url.into(),
             timezone: chrono_tz::UTC,
             max_connections: 8,
+            small_set: 2_000,
         }
     }
 }
@@ -142,6 +146,7 @@ pub struct Store {
     pub(crate) write: Pool,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) tz: Tz,
+    pub(crate) small_set: i64,
     /// Bumped after every local commit, so this process's caches see its own writes at
     /// once instead of waiting for the change-log poll.
     local_changes: Arc<AtomicU64>,
@@ -193,6 +198,7 @@ impl Store {
             write,
             clock,
             tz: opts.timezone,
+            small_set: opts.small_set,
             local_changes: Arc::new(AtomicU64::new(0)),
         })
     }

@@ -453,3 +453,92 @@ async fn times_round_trip_exactly(t: TestStore) {
     assert_eq!(got.summary.published_at, Some(at));
     assert_eq!(got.summary.updated_at, test_now());
 }
+
+mod plans {
+    //! Both ways of listing a section, tag or byline give the same pages.
+    use super::article;
+    use masthead_core::paging::PageRequest;
+    use masthead_store::{ArticleFilter, StoreOptions};
+    use masthead_testkit::TestDb;
+
+    async fn walking_and_sorting_list_the_same_pages(db: TestDb) {
+        let sorting = db.store().await.store;
+        let mut walking_opts = StoreOptions::new("");
+        walking_opts.small_set = 0;
+        let walking = db.store_with(walking_opts).await.store;
+        for i in 0..30 {
+            let mut a = article(
+                &format!("Story {i}"),
+                if i % 3 == 0 { "Sport" } else { "City" },
+                i,
+            );
+            a.tags = vec![format!("t{}", i % 4)];
+            a.authors = vec![format!("Writer {}", i % 2)];
+            sorting.save_article(&a).await.unwrap();
+        }
+        let sport = sorting.section_by_slug("sport").await.unwrap().unwrap().id;
+        let t1 = sorting.tag_by_slug("t1").await.unwrap().unwrap().id;
+        let w1 = sorting
+            .author_by_slug("writer-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let filters = [
+            ArticleFilter {
+                section_ids: vec![sport],
+                ..Default::default()
+            },
+            ArticleFilter {
+                tag_id: Some(t1),
+                ..Default::default()
+            },
+            ArticleFilter {
+                author_id: Some(w1),
+                tag_id: Some(t1),
+                ..Default::default()
+            },
+            ArticleFilter {
+                section_ids: vec![sport],
+                exclude_ids: vec![1, 4],
+                ..Default::default()
+            },
+        ];
+        for f in &filters {
+            for page in 1..=3 {
+                let req = PageRequest::new(page, 3);
+                let a: Vec<i64> = sorting
+                    .public_articles(f, req)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.id)
+                    .collect();
+                let b: Vec<i64> = walking
+                    .public_articles(f, req)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.id)
+                    .collect();
+                assert_eq!(a, b, "{f:?} page {page}");
+                if page == 1 {
+                    assert!(!a.is_empty(), "{f:?} finds something");
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn sqlite() {
+        walking_and_sorting_list_the_same_pages(TestDb::sqlite()).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        let Some(db) = TestDb::postgres().await else {
+            return;
+        };
+        walking_and_sorting_list_the_same_pages(db).await;
+    }
+}

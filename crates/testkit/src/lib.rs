@@ -82,10 +82,15 @@ impl TestDb {
 
     /// Opens a migrated store on this database with a fake clock at [`test_now`].
     pub async fn store(&self) -> TestStore {
+        self.store_with(StoreOptions::new(&self.url)).await
+    }
+
+    /// Like [`TestDb::store`], with options of the test's choosing (the URL is this
+    /// database's).
+    pub async fn store_with(&self, mut opts: StoreOptions) -> TestStore {
+        opts.url = self.url.clone();
         let clock = FakeClock::at(test_now());
-        let store = Store::open(&StoreOptions::new(&self.url), Arc::new(clock.clone()))
-            .await
-            .unwrap();
+        let store = Store::open(&opts, Arc::new(clock.clone())).await.unwrap();
         store.migrate().await.unwrap();
         TestStore { store, clock }
     }

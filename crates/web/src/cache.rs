@@ -25,7 +25,10 @@ struct CachedPage {
     body: Bytes,
     gzip: Option<Bytes>,
     etag: HeaderValue,
+    /// Everything a plain answer carries (type, ETag, Vary, security headers), ready.
     headers: HeaderMap,
+    /// The same plus `Content-Encoding: gzip`.
+    gzip_headers: HeaderMap,
 }
 
 #[derive(Default)]
@@ -93,28 +96,20 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 }
 
 fn serve(page: &CachedPage, req_headers: &HeaderMap) -> Response {
-    let not_modified = req_headers
+    if req_headers
         .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == page.etag.as_bytes());
-    let mut res = if not_modified {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        match (&page.gzip, accepts_gzip(req_headers)) {
-            (Some(gz), true) => {
-                let mut r = Response::new(Body::from(gz.clone()));
-                r.headers_mut()
-                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                r
-            }
-            _ => Response::new(Body::from(page.body.clone())),
-        }
-    };
-    let h = res.headers_mut();
-    for (k, v) in &page.headers {
-        h.insert(k, v.clone());
+        .is_some_and(|v| v.as_bytes() == page.etag.as_bytes())
+    {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        *res.headers_mut() = page.headers.clone();
+        return res;
     }
-    h.insert(header::ETAG, page.etag.clone());
-    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let (body, headers) = match &page.gzip {
+        Some(gz) if accepts_gzip(req_headers) => (gz.clone(), &page.gzip_headers),
+        _ => (page.body.clone(), &page.headers),
+    };
+    let mut res = Response::new(Body::from(body));
+    *res.headers_mut() = headers.clone();
     res
 }
 
@@ -157,6 +152,9 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
         return serve(&page, req.headers());
     }
     let req_headers = req.headers().clone();
+    // Render uncompressed: the cache keeps the plain bytes and its own gzip copy.
+    let mut req = req;
+    req.headers_mut().remove(header::ACCEPT_ENCODING);
     let res = next.run(req).await;
     if !cacheable(&res) {
         return res;
@@ -169,11 +167,18 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
     bytes.hash(&mut hasher);
     let etag = HeaderValue::from_str(&format!("\"{:016x}\"", hasher.finish()))
         .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
+    let mut headers = parts.headers;
+    headers.remove(header::CONTENT_LENGTH);
+    headers.insert(header::ETAG, etag.clone());
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let mut gzip_headers = headers.clone();
+    gzip_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     let page = Arc::new(CachedPage {
         gzip: gzip(&bytes),
         body: bytes,
         etag,
-        headers: parts.headers,
+        headers,
+        gzip_headers,
     });
     // Only keep what was rendered from the content as it still is.
     if state.generation() == generation {

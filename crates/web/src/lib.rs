@@ -189,20 +189,21 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{file}", get(static_asset))
         .nest("/api/v1", api::router())
         .fallback(site::dispatch)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            cache::page_cache,
-        ))
         .layer(axum::middleware::from_fn(limits::reject_overlong))
-        .layer(CompressionLayer::new().gzip(true))
-        .with_state(state);
+        .layer(CompressionLayer::new().gzip(true));
     for (name, value) in security_headers {
         app = app.layer(SetResponseHeaderLayer::if_not_present(
             name,
             HeaderValue::from_static(value),
         ));
     }
-    app
+    // The page cache is the outermost layer: a hit is answered with bytes and headers
+    // kept from the first render, without passing through anything else.
+    app.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        cache::page_cache,
+    ))
+    .with_state(state)
 }
 
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
