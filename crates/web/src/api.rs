@@ -307,9 +307,11 @@ async fn list_articles(
     let (items, total) = if matches_nothing {
         (Vec::new(), 0)
     } else {
-        store
-            .list_public(&filter, PageRequest::new(q.page, q.per_page))
-            .await?
+        let total = state.count_public(&filter).await?;
+        let items = store
+            .public_articles(&filter, PageRequest::new(q.page, q.per_page))
+            .await?;
+        (items, total)
     };
     let mut body = Vec::with_capacity(items.len());
     if q.include_body {
