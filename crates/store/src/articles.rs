@@ -106,7 +106,7 @@ const SUMMARY_COLUMNS: &str = summary_columns!();
 /// A summary's columns and the body's, for reading one whole article in one query.
 const FULL_COLUMNS: &str = concat!(
     summary_columns!(),
-    ", a.body_format, a.body_source, a.body_html, a.editor_excerpt, a.created_at"
+    ", b.body_format, b.body_source, b.body_html, a.editor_excerpt, a.created_at"
 );
 
 fn bad_value(e: masthead_core::article::UnknownValue) -> StoreError {
@@ -220,19 +220,16 @@ macro_rules! save_one {
             Some(e) => {
                 sqlx::query(
                     "UPDATE articles SET slug = $1, url_date = $2, title = $3, kicker = $4, dek = $5,
-                        body_format = $6, body_source = $7, body_html = $8, editor_excerpt = $9, excerpt = $10,
-                        status = $11, published_at = $12, updated_at = $13, section_id = $14, featured = $15,
-                        comments_open = $16, language = $17, featured_image = $18, featured_image_alt = $19
-                     WHERE id = $20",
+                        editor_excerpt = $6, excerpt = $7,
+                        status = $8, published_at = $9, updated_at = $10, section_id = $11, featured = $12,
+                        comments_open = $13, language = $14, featured_image = $15, featured_image_alt = $16
+                     WHERE id = $17",
                 )
                 .bind(&slug_or_placeholder)
                 .bind(date)
                 .bind(&a.title)
                 .bind(&a.kicker)
                 .bind(&a.dek)
-                .bind(a.body_format.as_str())
-                .bind(&a.body_source)
-                .bind(&a.body_html)
                 .bind(&a.editor_excerpt)
                 .bind(&a.excerpt)
                 .bind(a.status.as_str())
@@ -260,10 +257,10 @@ macro_rules! save_one {
             }
             None => {
                 let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO articles (slug, url_date, title, kicker, dek, body_format, body_source, body_html,
+                    "INSERT INTO articles (slug, url_date, title, kicker, dek,
                         editor_excerpt, excerpt, status, published_at, updated_at, created_at, section_id, featured,
                         comments_open, language, featured_image, featured_image_alt, external_id)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
                      RETURNING id",
                 )
                 .bind(&slug_or_placeholder)
@@ -271,9 +268,6 @@ macro_rules! save_one {
                 .bind(&a.title)
                 .bind(&a.kicker)
                 .bind(&a.dek)
-                .bind(a.body_format.as_str())
-                .bind(&a.body_source)
-                .bind(&a.body_html)
                 .bind(&a.editor_excerpt)
                 .bind(&a.excerpt)
                 .bind(a.status.as_str())
@@ -292,6 +286,18 @@ macro_rules! save_one {
                 (id, true)
             }
         };
+        // The body lives in its own row, so lists never read it.
+        sqlx::query(
+            "INSERT INTO article_bodies (article_id, body_format, body_source, body_html) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (article_id) DO UPDATE SET body_format = excluded.body_format,
+                 body_source = excluded.body_source, body_html = excluded.body_html",
+        )
+        .bind(id)
+        .bind(a.body_format.as_str())
+        .bind(&a.body_source)
+        .bind(&a.body_html)
+        .execute(&mut *$tx)
+        .await?;
         if chosen_slug.is_none() {
             // An empty title: the id is the slug.
             sqlx::query("UPDATE articles SET slug = $1 WHERE id = $2")
@@ -360,7 +366,8 @@ impl Store {
     /// Any article by id, whatever its status (for the newsroom and tests).
     pub async fn article(&self, id: i64) -> Result<Option<Article>, StoreError> {
         let mut q = Sql::new(&format!(
-            "SELECT {FULL_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.id = "
+            "SELECT {FULL_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id
+             JOIN article_bodies b ON b.article_id = a.id WHERE a.id = "
         ));
         q.bind(Arg::Int(id));
         self.one_article(q).await
@@ -369,7 +376,8 @@ impl Store {
     /// A public article by id.
     pub async fn public_article_by_id(&self, id: i64) -> Result<Option<Article>, StoreError> {
         let mut q = Sql::new(&format!(
-            "SELECT {FULL_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.id = "
+            "SELECT {FULL_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id
+             JOIN article_bodies b ON b.article_id = a.id WHERE a.id = "
         ));
         q.bind(Arg::Int(id));
         self.push_public(&mut q);
@@ -384,7 +392,8 @@ impl Store {
         slug: &str,
     ) -> Result<ArticleLookup, StoreError> {
         let mut q = Sql::new(&format!(
-            "SELECT {FULL_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE a.slug = "
+            "SELECT {FULL_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id
+             JOIN article_bodies b ON b.article_id = a.id WHERE a.slug = "
         ));
         q.bind(Arg::Text(slug.to_owned()));
         self.push_public(&mut q);

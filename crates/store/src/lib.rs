@@ -164,7 +164,11 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // Read the file through a shared memory map instead of copying pages into
+                // each connection's small private cache: reads become memory accesses.
+                .pragma("mmap_size", "1073741824")
+                .pragma("cache_size", "-16384");
             // One writer connection: SQLite takes one writer at a time anyway, and
             // queueing here is fairer than spinning on SQLITE_BUSY.
             let write = SqlitePoolOptions::new()
@@ -262,20 +266,42 @@ impl Store {
             return Err(StoreError::SchemaTooNew { found, known });
         }
         with_pool!(&self.write, |p| self.migrator().run(p).await?);
-        if let Pool::Sqlite(p) = &self.write {
-            // Refresh the planner's statistics where they are stale (SQLite's advice for
-            // long-lived connections); cheap when nothing changed.
-            sqlx::query("PRAGMA optimize=0x10002").execute(p).await?;
-        }
-        Ok(())
+        // Refresh the planner's statistics where they are stale (SQLite's advice for
+        // long-lived connections); cheap when nothing changed.
+        self.refresh_statistics("PRAGMA optimize=0x10002").await
     }
 
     /// Brings the planner's statistics up to date after a bulk change such as an import,
     /// so list queries start from the smallest set (a sparse section's own rows).
     pub async fn analyze(&self) -> Result<(), StoreError> {
-        with_pool!(&self.write, |p| {
-            sqlx::query("ANALYZE").execute(p).await?;
-        });
+        match &self.write {
+            Pool::Sqlite(_) => self.refresh_statistics("ANALYZE").await,
+            Pool::Postgres(p) => {
+                sqlx::query("ANALYZE").execute(p).await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Runs `statement` (ANALYZE, or `PRAGMA optimize`, which analyses only what is
+    /// stale) on SQLite, then keeps only the row counts (`sqlite_stat1`). The per-value
+    /// samples in `sqlite_stat4` make SQLite re-plan a statement whenever a bound value
+    /// changes, and "now" changes with every request: re-planning cost more than the
+    /// sharper plans saved (measured: an uncached article 3.1 → 2.2 ms).
+    async fn refresh_statistics(&self, statement: &'static str) -> Result<(), StoreError> {
+        let Pool::Sqlite(p) = &self.write else {
+            return Ok(());
+        };
+        sqlx::query(statement).execute(p).await?;
+        let has_stat4: bool = sqlx::query_scalar(
+            "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat4'",
+        )
+        .fetch_one(p)
+        .await?;
+        if has_stat4 {
+            sqlx::query("DELETE FROM sqlite_stat4").execute(p).await?;
+            sqlx::query("ANALYZE sqlite_schema").execute(p).await?;
+        }
         Ok(())
     }
 
