@@ -67,14 +67,7 @@ async fn articles_list_with_total_and_link_headers(db: TestDb) {
 }
 
 async fn articles_filter_by_section_tag_author_and_dates(db: TestDb) {
-    let site = TestSite::start(
-        db,
-        Options {
-            demo: false,
-            ..Default::default()
-        },
-    )
-    .await;
+    let site = TestSite::empty(db).await;
     let mut a = NewArticle::published("Budget row", "Politics", test_now() - Duration::days(3));
     a.tags = vec!["Council budget".into()];
     a.authors = vec!["Maya Okafor".into()];
@@ -131,14 +124,7 @@ async fn articles_filter_by_section_tag_author_and_dates(db: TestDb) {
 }
 
 async fn an_article_object_carries_every_field(db: TestDb) {
-    let site = TestSite::start(
-        db,
-        Options {
-            demo: false,
-            ..Default::default()
-        },
-    )
-    .await;
+    let site = TestSite::empty(db).await;
     let mut a = NewArticle::published("Wire copy", "Business", test_now() - Duration::hours(1));
     a.external_id = Some("reuters-00042".into());
     a.dek = Some("A standfirst".into());
@@ -210,14 +196,7 @@ async fn lists_carry_the_excerpt_not_the_body_unless_asked(db: TestDb) {
 }
 
 async fn malformed_parameters_are_400_with_a_json_code(db: TestDb) {
-    let site = TestSite::start(
-        db,
-        Options {
-            demo: false,
-            ..Default::default()
-        },
-    )
-    .await;
+    let site = TestSite::empty(db).await;
     for q in [
         "per_page=101",
         "per_page=0",
@@ -239,14 +218,7 @@ async fn malformed_parameters_are_400_with_a_json_code(db: TestDb) {
 }
 
 async fn unknown_ids_and_endpoints_are_404_json(db: TestDb) {
-    let site = TestSite::start(
-        db,
-        Options {
-            demo: false,
-            ..Default::default()
-        },
-    )
-    .await;
+    let site = TestSite::empty(db).await;
     for path in [
         "/api/v1/articles/999999",
         "/api/v1/nothing",

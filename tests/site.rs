@@ -116,14 +116,7 @@ async fn an_article_page_shows_the_whole_story_and_four_related_ones(db: TestDb)
 }
 
 async fn the_updated_date_shows_only_when_it_differs(db: TestDb) {
-    let site = TestSite::start(
-        db,
-        Options {
-            demo: false,
-            ..Default::default()
-        },
-    )
-    .await;
+    let site = TestSite::empty(db).await;
     let mut plain = story("Never revised", "City", 5);
     plain.updated_at = plain.published_at;
     let plain = site.store.save_article(&plain).await.unwrap().id;
@@ -190,14 +183,7 @@ async fn archives_paginate_wordpress_style(db: TestDb) {
 }
 
 async fn date_archives_list_their_days_stories(db: TestDb) {
-    let site = TestSite::start(
-        db,
-        Options {
-            demo: false,
-            ..Default::default()
-        },
-    )
-    .await;
+    let site = TestSite::empty(db).await;
     let id = site
         .store
         .save_article(&story("Dated story", "City", 30))
@@ -244,14 +230,7 @@ async fn static_pages_are_served_and_site_paths_are_not_pages(db: TestDb) {
 }
 
 async fn unpublished_articles_are_invisible_everywhere(db: TestDb) {
-    let site = TestSite::start(
-        db,
-        Options {
-            demo: false,
-            ..Default::default()
-        },
-    )
-    .await;
+    let site = TestSite::empty(db).await;
     site.store
         .save_article(&story("Public story", "City", 2))
         .await
@@ -382,14 +361,7 @@ async fn unknown_paths_get_the_themed_404(db: TestDb) {
 }
 
 async fn a_changed_slug_answers_301_at_the_old_address(db: TestDb) {
-    let site = TestSite::start(
-        db,
-        Options {
-            demo: false,
-            ..Default::default()
-        },
-    )
-    .await;
+    let site = TestSite::empty(db).await;
     let mut a = story("First headline", "City", 3);
     a.external_id = Some("e1".into());
     let id = site.store.save_article(&a).await.unwrap().id;
@@ -450,14 +422,7 @@ async fn assets_have_fingerprinted_names_and_long_lifetimes(db: TestDb) {
 }
 
 async fn health_answers_when_the_database_does(db: TestDb) {
-    let site = TestSite::start(
-        db,
-        Options {
-            demo: false,
-            ..Default::default()
-        },
-    )
-    .await;
+    let site = TestSite::empty(db).await;
     assert_eq!(site.get("/healthz").await.status, 200);
     site.store.close().await;
     assert_eq!(site.get("/healthz").await.status, 503);

@@ -97,6 +97,18 @@ impl TestSite {
         }
     }
 
+    /// A site with no demo content, for tests that write exactly what they check.
+    pub async fn empty(db: TestDb) -> Self {
+        Self::start(
+            db,
+            Options {
+                demo: false,
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
     pub async fn get(&self, path: &str) -> Resp {
         self.get_with(path, &[]).await
     }
