@@ -9,7 +9,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use masthead_core::article::url_date;
 use masthead_core::{ArticleStatus, BodyFormat, paging::PageRequest, slug};
 use sqlx::AssertSqlSafe;
-use std::collections::HashMap;
 
 /// Narrows a list of public articles. Empty means "all".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -60,6 +59,9 @@ struct ArticleRow {
     external_id: Option<String>,
     section_slug: String,
     section_name: String,
+    section_terms: Option<String>,
+    tag_terms: Option<String>,
+    author_terms: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -80,26 +82,44 @@ struct FullRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct TermRow {
-    kind: i64,
-    article_id: i64,
-    slug: String,
-    name: String,
-}
-
-#[derive(sqlx::FromRow)]
 struct ExistingRow {
     id: i64,
     slug: String,
     url_date: Option<NaiveDate>,
 }
 
+/// One article's sections, tags or bylines in their stored order, as one text column:
+/// `slug US name RS slug US name …` (unit and record separators, which names never
+/// hold: the store strips control characters from names). One row per article instead
+/// of one per term matters on SQLite, where every row crosses a thread.
+macro_rules! terms_column {
+    ($link:literal, $table:literal, $key:literal, $alias:literal) => {
+        concat!(
+            "(SELECT string_agg(t.slug || '\x1f' || t.name, '\x1e' ORDER BY l.position) FROM ",
+            $link,
+            " l JOIN ",
+            $table,
+            " t ON t.id = l.",
+            $key,
+            " WHERE l.article_id = a.id) AS ",
+            $alias
+        )
+    };
+}
+
 /// The columns a summary reads, as a literal so queries can `concat!` them.
 macro_rules! summary_columns {
     () => {
-        "a.id, a.slug, a.url_date, a.title, a.kicker, a.dek, a.excerpt, a.status,
+        concat!(
+            "a.id, a.slug, a.url_date, a.title, a.kicker, a.dek, a.excerpt, a.status,
     a.published_at, a.updated_at, a.featured, a.comments_open, a.comment_count, a.language,
-    a.featured_image, a.featured_image_alt, a.external_id, s.slug AS section_slug, s.name AS section_name"
+    a.featured_image, a.featured_image_alt, a.external_id, s.slug AS section_slug, s.name AS section_name, ",
+            terms_column!("article_sections", "sections", "section_id", "section_terms"),
+            ", ",
+            terms_column!("article_tags", "tags", "tag_id", "tag_terms"),
+            ", ",
+            terms_column!("article_authors", "authors", "author_id", "author_terms")
+        )
     };
 }
 const SUMMARY_COLUMNS: &str = summary_columns!();
@@ -117,7 +137,8 @@ fn bad_value(e: masthead_core::article::UnknownValue) -> StoreError {
 /// inside the caller's transaction. Yields the id, or `None` for a name with nothing to make a slug of.
 macro_rules! ensure_term {
     ($tx:expr, $table:expr, $name:expr, $now:expr) => {{
-        let name: &str = $name.trim();
+        let cleaned = $crate::clean_name($name);
+        let name: &str = &cleaned;
         let mut term_slug = slug::from_title(name);
         if term_slug.is_empty() {
             term_slug = slug::normalize_given(name).unwrap_or_default();
@@ -326,12 +347,17 @@ macro_rules! save_one {
                 }
             }
             // `link` and `key` are fixed names from this list, never input.
-            let sql = format!("INSERT INTO {link} (article_id, {key}, position) VALUES ($1, $2, $3)");
+            // Each link carries the article's status and time for the listing index.
+            let sql = format!(
+                "INSERT INTO {link} (article_id, {key}, position, status, published_at) VALUES ($1, $2, $3, $4, $5)"
+            );
             for (pos, term_id) in ids.iter().enumerate() {
                 sqlx::query(AssertSqlSafe(sql.clone()))
                     .bind(id)
                     .bind(*term_id)
                     .bind(pos as i32)
+                    .bind(a.status.as_str())
+                    .bind(a.published_at)
                     .execute(&mut *$tx)
                     .await?;
             }
@@ -446,34 +472,84 @@ impl Store {
         page: PageRequest,
     ) -> Result<Vec<ArticleSummary>, StoreError> {
         let mut q = Sql::new(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE 1 = 1"
+            "SELECT {SUMMARY_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id WHERE "
         ));
-        self.push_public(&mut q);
-        let members = self.membership_size(filter).await?;
-        // A large set is best found by walking the newest articles and keeping members;
-        // a small one by starting from its own rows and sorting them.
-        let plan = match members {
-            Some(n) if n > self.small_set => Plan::WalkNewest,
-            _ => Plan::StartFromSet,
-        };
-        push_filter(&mut q, filter, plan);
-        q.push(" ORDER BY a.published_at DESC, a.id DESC LIMIT ");
-        q.bind(Arg::Int(page.limit()));
-        q.push(" OFFSET ");
-        q.bind(Arg::Int(page.offset()));
+        let sets = filter.sets();
+        match sets.first() {
+            // No set: walk the articles' own index, newest first.
+            None => {
+                self.push_visible(&mut q, "a.status", "a.published_at");
+                push_conditions(&mut q, filter, None, "a.id", "a.published_at");
+                q.push(" ORDER BY a.published_at DESC, a.id DESC");
+                q.push_limit(page.limit(), page.offset());
+            }
+            // A set: the page's ids come from the set's listing index, one ordered walk
+            // per member (a section and its subsections) that stops after the page, so
+            // a page costs about a page's worth of index entries at any set size.
+            Some(&(kind, ids)) => {
+                let keep = page.offset() + page.limit();
+                q.push("a.id IN (SELECT u.article_id FROM (");
+                for (i, id) in ids.iter().enumerate() {
+                    if i > 0 {
+                        // UNION, not UNION ALL: an article in two subsections counts once.
+                        q.push(" UNION ");
+                    }
+                    q.push(&format!(
+                        "SELECT * FROM (SELECT d.article_id, d.published_at FROM {} d WHERE d.{} = ",
+                        kind.link(),
+                        kind.key()
+                    ));
+                    q.bind(Arg::Int(*id));
+                    q.push(" AND ");
+                    self.push_visible(&mut q, "d.status", "d.published_at");
+                    push_conditions(&mut q, filter, Some(kind), "d.article_id", "d.published_at");
+                    q.push(" ORDER BY d.published_at DESC, d.article_id DESC");
+                    q.push_limit(keep, 0);
+                    q.push(&format!(") b{i}"));
+                }
+                q.push(") u ORDER BY u.published_at DESC, u.article_id DESC");
+                q.push_limit(page.limit(), page.offset());
+                q.push(") ORDER BY a.published_at DESC, a.id DESC");
+            }
+        }
         let rows: Vec<ArticleRow> = with_pool!(&self.read, |p| {
             bind_args!(sqlx::query_as(AssertSqlSafe(q.text.clone())), &q.args)
                 .fetch_all(p)
                 .await?
         });
-        self.summaries(rows).await
+        Self::summaries(rows)
     }
 
     /// How many public articles there are.
     pub async fn count_public(&self, filter: &ArticleFilter) -> Result<i64, StoreError> {
-        let mut q = Sql::new("SELECT COUNT(*) FROM articles a WHERE 1 = 1");
-        self.push_public(&mut q);
-        push_filter(&mut q, filter, Plan::StartFromSet);
+        let sets = filter.sets();
+        let q = match sets.first() {
+            None => {
+                let mut q = Sql::new("SELECT COUNT(*) FROM articles a WHERE ");
+                self.push_visible(&mut q, "a.status", "a.published_at");
+                push_conditions(&mut q, filter, None, "a.id", "a.published_at");
+                q
+            }
+            Some(&(kind, ids)) => {
+                // Counted in the set's covering index; an article linked to two of the
+                // ids (a section and its subsection) counts once.
+                let what = if ids.len() > 1 {
+                    "COUNT(DISTINCT d.article_id)"
+                } else {
+                    "COUNT(*)"
+                };
+                let mut q = Sql::new(&format!(
+                    "SELECT {what} FROM {} d WHERE d.{} IN ",
+                    kind.link(),
+                    kind.key()
+                ));
+                q.bind_ids(ids);
+                q.push(" AND ");
+                self.push_visible(&mut q, "d.status", "d.published_at");
+                push_conditions(&mut q, filter, Some(kind), "d.article_id", "d.published_at");
+                q
+            }
+        };
         Ok(with_pool!(&self.read, |p| {
             bind_args!(sqlx::query_scalar(AssertSqlSafe(q.text.clone())), &q.args)
                 .fetch_one(p)
@@ -481,40 +557,15 @@ impl Store {
         }))
     }
 
-    /// How many link rows the narrowest of the filter's sets has (section, tag or
-    /// byline), or `None` when it has none: a covering-index count, cheap at any size.
-    async fn membership_size(&self, f: &ArticleFilter) -> Result<Option<i64>, StoreError> {
-        let mut sizes = Vec::new();
-        let mut queries: Vec<Sql> = Vec::new();
-        if !f.section_ids.is_empty() {
-            let mut q = Sql::new("SELECT COUNT(*) FROM article_sections WHERE section_id IN ");
-            q.bind_ids(&f.section_ids);
-            queries.push(q);
-        }
-        if let Some(t) = f.tag_id {
-            let mut q = Sql::new("SELECT COUNT(*) FROM article_tags WHERE tag_id = ");
-            q.bind(Arg::Int(t));
-            queries.push(q);
-        }
-        if let Some(au) = f.author_id {
-            let mut q = Sql::new("SELECT COUNT(*) FROM article_authors WHERE author_id = ");
-            q.bind(Arg::Int(au));
-            queries.push(q);
-        }
-        for q in queries {
-            let n: i64 = with_pool!(&self.read, |p| {
-                bind_args!(sqlx::query_scalar(AssertSqlSafe(q.text.clone())), &q.args)
-                    .fetch_one(p)
-                    .await?
-            });
-            sizes.push(n);
-        }
-        Ok(sizes.into_iter().min())
+    /// Public now: published, at a time that has come.
+    fn push_visible(&self, q: &mut Sql, status: &str, published_at: &str) {
+        q.push(&format!("{status} = 'published' AND {published_at} <= "));
+        q.bind(Arg::Time(self.clock.now()));
     }
 
     fn push_public(&self, q: &mut Sql) {
-        q.push(" AND a.status = 'published' AND a.published_at <= ");
-        q.bind(Arg::Time(self.clock.now()));
+        q.push(" AND ");
+        self.push_visible(q, "a.status", "a.published_at");
     }
 
     async fn one_article(&self, q: Sql) -> Result<Option<Article>, StoreError> {
@@ -527,9 +578,7 @@ impl Store {
             return Ok(None);
         };
         let id = summary.id;
-        let summary = self
-            .summaries(vec![summary])
-            .await?
+        let summary = Self::summaries(vec![summary])?
             .pop()
             .ok_or_else(|| StoreError::NotFound(format!("article {id}")))?;
         Ok(Some(Article {
@@ -542,11 +591,8 @@ impl Store {
         }))
     }
 
-    /// Turns rows into summaries, loading the sections, tags and bylines of the whole
-    /// page in one query rather than three per article.
-    async fn summaries(&self, rows: Vec<ArticleRow>) -> Result<Vec<ArticleSummary>, StoreError> {
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let [mut sections, mut tags, mut authors] = self.terms(&ids).await?;
+    /// Turns rows into summaries.
+    fn summaries(rows: Vec<ArticleRow>) -> Result<Vec<ArticleSummary>, StoreError> {
         rows.into_iter()
             .map(|r| {
                 Ok(ArticleSummary {
@@ -555,9 +601,9 @@ impl Store {
                         slug: r.section_slug,
                         name: r.section_name,
                     },
-                    sections: sections.remove(&r.id).unwrap_or_default(),
-                    tags: tags.remove(&r.id).unwrap_or_default(),
-                    authors: authors.remove(&r.id).unwrap_or_default(),
+                    sections: parse_terms(r.section_terms.as_deref()),
+                    tags: parse_terms(r.tag_terms.as_deref()),
+                    authors: parse_terms(r.author_terms.as_deref()),
                     id: r.id,
                     slug: r.slug,
                     url_date: r.url_date,
@@ -578,88 +624,102 @@ impl Store {
             })
             .collect()
     }
-
-    /// Sections, tags and bylines (in that order) of the given articles, each in its
-    /// stored order.
-    async fn terms(&self, ids: &[i64]) -> Result<[HashMap<i64, Vec<Term>>; 3], StoreError> {
-        let mut out: [HashMap<i64, Vec<Term>>; 3] = Default::default();
-        if ids.is_empty() {
-            return Ok(out);
-        }
-        let mut q = Sql::new("");
-        q.bind_ids(ids);
-        // The same placeholders serve all three parts of the union.
-        let list = std::mem::take(&mut q.text);
-        q.text = format!(
-            "SELECT CAST(0 AS BIGINT) AS kind, l.article_id, t.slug, t.name, CAST(l.position AS BIGINT) AS pos
-               FROM article_sections l JOIN sections t ON t.id = l.section_id WHERE l.article_id IN {list}
-             UNION ALL
-             SELECT CAST(1 AS BIGINT), l.article_id, t.slug, t.name, CAST(l.position AS BIGINT)
-               FROM article_tags l JOIN tags t ON t.id = l.tag_id WHERE l.article_id IN {list}
-             UNION ALL
-             SELECT CAST(2 AS BIGINT), l.article_id, t.slug, t.name, CAST(l.position AS BIGINT)
-               FROM article_authors l JOIN authors t ON t.id = l.author_id WHERE l.article_id IN {list}
-             ORDER BY 1, 2, 5"
-        );
-        let rows: Vec<TermRow> = with_pool!(&self.read, |p| {
-            bind_args!(sqlx::query_as(AssertSqlSafe(q.text.clone())), &q.args)
-                .fetch_all(p)
-                .await?
-        });
-        for r in rows {
-            let Some(map) = usize::try_from(r.kind).ok().and_then(|k| out.get_mut(k)) else {
-                continue;
-            };
-            map.entry(r.article_id).or_default().push(Term {
-                slug: r.slug,
-                name: r.name,
-            });
-        }
-        Ok(out)
-    }
 }
 
-/// How a query finds the members of a section, tag or byline.
+/// Reads a [`terms_column!`] value.
+fn parse_terms(joined: Option<&str>) -> Vec<Term> {
+    joined
+        .unwrap_or_default()
+        .split('\x1e')
+        .filter_map(|t| t.split_once('\x1f'))
+        .map(|(slug, name)| Term {
+            slug: slug.to_owned(),
+            name: name.to_owned(),
+        })
+        .collect()
+}
+
+/// The sets a filter can name, each listed through its own link table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Plan {
-    /// `IN (SELECT …)`: start from the set's rows (a small set, or a count).
-    StartFromSet,
-    /// A correlated `EXISTS`: walk the newest articles in index order and keep members,
-    /// which stops after a page's worth when the set is large.
-    WalkNewest,
+enum SetKind {
+    Section,
+    Tag,
+    Author,
 }
 
-fn push_member(q: &mut Sql, plan: Plan, link: &str, key: &str, ids: &[i64]) {
-    // `link` and `key` are fixed names from push_filter, never input.
-    match plan {
-        Plan::StartFromSet => q.push(&format!(
-            " AND a.id IN (SELECT x.article_id FROM {link} x WHERE x.{key} IN "
-        )),
-        Plan::WalkNewest => q.push(&format!(
-            " AND EXISTS (SELECT 1 FROM {link} x WHERE x.article_id = a.id AND x.{key} IN "
-        )),
-    };
-    q.bind_ids(ids);
-    q.push(")");
+impl SetKind {
+    fn link(self) -> &'static str {
+        match self {
+            Self::Section => "article_sections",
+            Self::Tag => "article_tags",
+            Self::Author => "article_authors",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Self::Section => "section_id",
+            Self::Tag => "tag_id",
+            Self::Author => "author_id",
+        }
+    }
 }
 
-fn push_filter(q: &mut Sql, f: &ArticleFilter, plan: Plan) {
-    if !f.section_ids.is_empty() {
-        push_member(q, plan, "article_sections", "section_id", &f.section_ids);
+impl ArticleFilter {
+    /// The filter's sets, the one to walk first: a tag is usually the smallest, a
+    /// byline next, a section the largest; the others are checked per article.
+    fn sets(&self) -> Vec<(SetKind, &[i64])> {
+        let mut sets = Vec::new();
+        if let Some(t) = &self.tag_id {
+            sets.push((SetKind::Tag, std::slice::from_ref(t)));
+        }
+        if let Some(a) = &self.author_id {
+            sets.push((SetKind::Author, std::slice::from_ref(a)));
+        }
+        if !self.section_ids.is_empty() {
+            sets.push((SetKind::Section, self.section_ids.as_slice()));
+        }
+        sets
     }
-    if let Some(t) = f.tag_id {
-        push_member(q, plan, "article_tags", "tag_id", &[t]);
-    }
-    if let Some(au) = f.author_id {
-        push_member(q, plan, "article_authors", "author_id", &[au]);
+}
+
+/// Appends the filter's conditions on the article whose id is `id` and publication
+/// time `published_at`, except membership of `walked`, the set the query walks.
+fn push_conditions(
+    q: &mut Sql,
+    f: &ArticleFilter,
+    walked: Option<SetKind>,
+    id: &str,
+    published_at: &str,
+) {
+    // `id`, `published_at` and the table names are fixed strings from this module.
+    for (kind, ids) in f.sets() {
+        if Some(kind) == walked {
+            continue;
+        }
+        q.push(&format!(
+            " AND EXISTS (SELECT 1 FROM {} x WHERE x.article_id = {id} AND x.{} IN ",
+            kind.link(),
+            kind.key()
+        ));
+        q.bind_ids(ids);
+        q.push(")");
     }
     if let Some(t) = f.published_after {
-        q.push(" AND a.published_at >= ");
+        q.push(&format!(" AND {published_at} >= "));
         q.bind(Arg::Time(t));
     }
     if let Some(t) = f.published_before {
-        q.push(" AND a.published_at < ");
+        q.push(&format!(" AND {published_at} < "));
         q.bind(Arg::Time(t));
+    }
+    let on_article = f.date_from.is_some() || f.date_until.is_some() || f.featured.is_some();
+    // Walking a link table, the article's own columns are looked up per row.
+    let wrap = on_article && id != "a.id";
+    if wrap {
+        q.push(&format!(
+            " AND EXISTS (SELECT 1 FROM articles a WHERE a.id = {id}"
+        ));
     }
     if let Some(d) = f.date_from {
         q.push(" AND a.url_date >= ");
@@ -676,8 +736,11 @@ fn push_filter(q: &mut Sql, f: &ArticleFilter, plan: Plan) {
             " AND a.featured = FALSE"
         });
     }
+    if wrap {
+        q.push(")");
+    }
     if !f.exclude_ids.is_empty() {
-        q.push(" AND a.id NOT IN ");
+        q.push(&format!(" AND {id} NOT IN "));
         q.bind_ids(&f.exclude_ids);
     }
 }

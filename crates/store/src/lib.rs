@@ -123,9 +123,6 @@ pub struct StoreOptions {
     pub timezone: Tz,
     /// The most connections the pool keeps (readers, for SQLite).
     pub max_connections: u32,
-    /// Sections, tags and bylines with at most this many articles are listed by sorting
-    /// their own rows; larger ones by walking the newest articles (see `articles.rs`).
-    pub small_set: i64,
 }
 
 impl StoreOptions {
@@ -134,7 +131,6 @@ impl StoreOptions {
             url: url.into(),
             timezone: chrono_tz::UTC,
             max_connections: 8,
-            small_set: 2_000,
         }
     }
 }
@@ -146,7 +142,6 @@ pub struct Store {
     pub(crate) write: Pool,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) tz: Tz,
-    pub(crate) small_set: i64,
     /// Bumped after every local commit, so this process's caches see its own writes at
     /// once instead of waiting for the change-log poll.
     local_changes: Arc<AtomicU64>,
@@ -173,11 +168,15 @@ impl Store {
             // queueing here is fairer than spinning on SQLITE_BUSY.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
+                .test_before_acquire(false)
                 .connect_with(connect.clone())
                 .await
                 .map_err(|e| StoreError::connect(Backend::Sqlite, e))?;
+            // A local file's connections never go stale: skip the round trip to the
+            // connection's thread that testing each one before use costs.
             let read = SqlitePoolOptions::new()
                 .max_connections(opts.max_connections.max(1))
+                .test_before_acquire(false)
                 .connect_with(connect.read_only(false))
                 .await
                 .map_err(|e| StoreError::connect(Backend::Sqlite, e))?;
@@ -202,7 +201,6 @@ impl Store {
             write,
             clock,
             tz: opts.timezone,
-            small_set: opts.small_set,
             local_changes: Arc::new(AtomicU64::new(0)),
         })
     }
@@ -340,4 +338,10 @@ impl Store {
         with_pool!(&self.read, |p| p.close().await);
         with_pool!(&self.write, |p| p.close().await);
     }
+}
+
+/// A section, tag or byline name as stored: trimmed, without control characters (which
+/// no name needs, and which the store uses to join a summary's terms in one column).
+pub(crate) fn clean_name(name: &str) -> String {
+    name.trim().chars().filter(|c| !c.is_control()).collect()
 }

@@ -30,6 +30,14 @@ impl Sql {
         self
     }
 
+    /// Appends `LIMIT n OFFSET m` as literals. Bound instead, recent SQLite re-plans the
+    /// statement whenever the values change (it plans with a bound LIMIT's value), which
+    /// cost more than the query itself; literals of our own integers are safe, and the
+    /// few distinct pages in use each keep a prepared statement.
+    pub fn push_limit(&mut self, limit: i64, offset: i64) -> &mut Self {
+        self.push(&format!(" LIMIT {limit} OFFSET {offset}"))
+    }
+
     /// Appends a placeholder bound to `arg`.
     pub fn bind(&mut self, arg: Arg) -> &mut Self {
         self.args.push(arg);

@@ -1,7 +1,8 @@
 //! Sections, tags and bylines: the ways articles are grouped and signed.
 
 use crate::{
-    Author, NewAuthor, NewSection, Section, Store, StoreError, Tag, log_change, with_pool, write_tx,
+    Author, NewAuthor, NewSection, Section, Store, StoreError, Tag, clean_name, log_change,
+    with_pool, write_tx,
 };
 
 impl Store {
@@ -25,8 +26,8 @@ impl Store {
                      description = excluded.description, parent_id = excluded.parent_id
                  RETURNING id",
             )
-            .bind(&s.slug)
-            .bind(&s.name)
+            .bind(clean_name(&s.slug))
+            .bind(clean_name(&s.name))
             .bind(&s.description)
             .bind(parent)
             .fetch_one(&mut *tx)
@@ -46,8 +47,8 @@ impl Store {
                  ON CONFLICT (slug) DO UPDATE SET name = excluded.name, bio = excluded.bio
                  RETURNING id",
             )
-            .bind(&a.slug)
-            .bind(&a.name)
+            .bind(clean_name(&a.slug))
+            .bind(clean_name(&a.name))
             .bind(&a.bio)
             .bind(now)
             .fetch_one(&mut *tx)
