@@ -5,6 +5,7 @@ mod api;
 mod cache;
 mod error;
 mod limits;
+mod memo;
 pub mod route;
 mod site;
 mod views;
@@ -18,6 +19,7 @@ use axum::routing::get;
 use chrono_tz::Tz;
 use masthead_render::Theme;
 use masthead_store::Store;
+use memo::GenerationMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -76,12 +78,11 @@ pub(crate) struct Inner {
     pub seen_change: AtomicI64,
     /// How many public articles match each filter asked about, for this generation:
     /// counting a large archive on every request would cost more than the page.
-    pub counts: std::sync::Mutex<(
-        Generation,
-        std::collections::HashMap<masthead_store::ArticleFilter, i64>,
-    )>,
-    /// Navigation and footer data, with the generation it was read at.
-    pub chrome: std::sync::RwLock<Option<(Generation, Arc<site::Chrome>)>>,
+    pub counts: GenerationMap<masthead_store::ArticleFilter, i64>,
+    /// Navigation and footer data.
+    pub chrome: GenerationMap<(), Arc<site::Chrome>>,
+    /// "You May Also Like" for each article shown in this generation.
+    pub related: GenerationMap<i64, Arc<Vec<masthead_store::ArticleSummary>>>,
 }
 
 impl AppState {
@@ -93,8 +94,9 @@ impl AppState {
             settings,
             cache,
             seen_change: AtomicI64::new(0),
-            chrome: std::sync::RwLock::new(None),
-            counts: std::sync::Mutex::new(((0, 0), std::collections::HashMap::new())),
+            chrome: GenerationMap::new(1),
+            counts: GenerationMap::new(10_000),
+            related: GenerationMap::new(10_000),
         }))
     }
 
@@ -108,21 +110,11 @@ impl AppState {
         filter: &masthead_store::ArticleFilter,
     ) -> Result<i64, masthead_store::StoreError> {
         let generation = self.generation();
-        if let Ok(counts) = self.0.counts.lock()
-            && counts.0 == generation
-            && let Some(n) = counts.1.get(filter)
-        {
-            return Ok(*n);
+        if let Some(n) = self.0.counts.get(generation, filter) {
+            return Ok(n);
         }
         let n = self.0.store.count_public(filter).await?;
-        if let Ok(mut counts) = self.0.counts.lock() {
-            if counts.0 != generation {
-                *counts = (generation, std::collections::HashMap::new());
-            }
-            if counts.1.len() < 10_000 {
-                counts.1.insert(filter.clone(), n);
-            }
-        }
+        self.0.counts.insert(generation, filter.clone(), n);
         Ok(n)
     }
 

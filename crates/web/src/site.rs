@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use masthead_core::paging::{PageRequest, page_count};
 use masthead_core::slug;
-use masthead_store::{ArticleFilter, ArticleLookup, Page, Section};
+use masthead_store::{ArticleFilter, ArticleLookup, ArticleSummary, Page, Section};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -85,19 +85,14 @@ fn html(body: String) -> Response {
 
 async fn chrome(state: &AppState) -> Result<Arc<Chrome>, SiteError> {
     let generation = state.generation();
-    if let Ok(guard) = state.0.chrome.read()
-        && let Some((g, c)) = guard.as_ref()
-        && *g == generation
-    {
-        return Ok(c.clone());
+    if let Some(c) = state.0.chrome.get(generation, &()) {
+        return Ok(c);
     }
     let fresh = Arc::new(Chrome {
         sections: state.store().sections().await?,
         pages: state.store().public_pages().await?,
     });
-    if let Ok(mut guard) = state.0.chrome.write() {
-        *guard = Some((generation, fresh.clone()));
-    }
+    state.0.chrome.insert(generation, (), fresh.clone());
     Ok(fresh)
 }
 
@@ -413,36 +408,12 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
     };
     let view = ArticleView::new(&found, settings);
 
-    // "You May Also Like": the newest others in the same section, topped up from the
-    // newest overall. The discovery work replaces this with real relatedness.
-    let mut exclude = vec![found.summary.id];
     let chrome = chrome(state).await?;
     let section = chrome
         .sections
         .iter()
         .find(|s| s.slug == found.summary.section.slug);
-    let mut related = Vec::new();
-    if let Some(s) = section {
-        let filter = ArticleFilter {
-            section_ids: vec![s.id],
-            exclude_ids: exclude.clone(),
-            ..Default::default()
-        };
-        related = store
-            .public_articles(&filter, PageRequest::new(1, 4))
-            .await?;
-    }
-    if related.len() < 4 {
-        exclude.extend(related.iter().map(|a| a.id));
-        let filter = ArticleFilter {
-            exclude_ids: exclude,
-            ..Default::default()
-        };
-        let more = store
-            .public_articles(&filter, PageRequest::new(1, 4 - related.len() as u32))
-            .await?;
-        related.extend(more);
-    }
+    let related = related(state, &found.summary, section).await?;
     let current = section
         .map(|s| top_level_slug(&chrome, s))
         .unwrap_or_default();
@@ -470,6 +441,50 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
     Ok(html(
         render(state, "article.html", &current, meta, &body).await?,
     ))
+}
+
+/// "You May Also Like": the newest others in the same section, topped up from the
+/// newest overall, worked out once per content generation for each article. The
+/// discovery work replaces this with real relatedness.
+async fn related(
+    state: &AppState,
+    article: &ArticleSummary,
+    section: Option<&Section>,
+) -> Result<Arc<Vec<ArticleSummary>>, SiteError> {
+    let generation = state.generation();
+    if let Some(r) = state.0.related.get(generation, &article.id) {
+        return Ok(r);
+    }
+    let store = state.store();
+    let mut exclude = vec![article.id];
+    let mut related = Vec::new();
+    if let Some(s) = section {
+        let filter = ArticleFilter {
+            section_ids: vec![s.id],
+            exclude_ids: exclude.clone(),
+            ..Default::default()
+        };
+        related = store
+            .public_articles(&filter, PageRequest::new(1, 4))
+            .await?;
+    }
+    if related.len() < 4 {
+        exclude.extend(related.iter().map(|a| a.id));
+        let filter = ArticleFilter {
+            exclude_ids: exclude,
+            ..Default::default()
+        };
+        let more = store
+            .public_articles(&filter, PageRequest::new(1, 4 - related.len() as u32))
+            .await?;
+        related.extend(more);
+    }
+    let related = Arc::new(related);
+    state
+        .0
+        .related
+        .insert(generation, article.id, related.clone());
+    Ok(related)
 }
 
 async fn static_page(state: &AppState, page_slug: &str) -> Result<Response, SiteError> {
