@@ -123,18 +123,31 @@ fn demote_h1(html: &str) -> String {
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
+    let mut out = String::with_capacity(s.len() + 16);
+    // Writing to a String cannot fail.
+    let _ = write_escaped(&mut out, s);
     out
+}
+
+/// Writes `s` escaped, copying the runs between special characters whole: templates
+/// escape every value they print, so this is on every page's path.
+pub fn write_escaped<W: std::fmt::Write>(out: &mut W, s: &str) -> std::fmt::Result {
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        // Special characters are ASCII, so `i` is always a char boundary.
+        out.write_str(&s[start..i])?;
+        out.write_str(entity)?;
+        start = i + 1;
+    }
+    out.write_str(&s[start..])
 }
 
 /// The allow-list for content the newsroom writes or imports: structure, emphasis,
@@ -218,6 +231,17 @@ pub fn newsroom_policy() -> &'static Builder<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaping_replaces_every_special_character_and_keeps_the_rest() {
+        assert_eq!(
+            escape(r#"Tom & "Jerry's" <b>Café</b> — ok"#),
+            "Tom &amp; &quot;Jerry&#39;s&quot; &lt;b&gt;Café&lt;/b&gt; — ok"
+        );
+        assert_eq!(escape(""), "");
+        assert_eq!(escape("&&"), "&amp;&amp;");
+        assert_eq!(escape("plain"), "plain");
+    }
 
     #[test]
     fn markdown_renders_structure_and_demotes_h1() {

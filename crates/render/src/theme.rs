@@ -138,9 +138,10 @@ fn html_formatter(
     value: &Value,
 ) -> Result<(), minijinja::Error> {
     match (state.auto_escape(), value.as_str()) {
-        (minijinja::AutoEscape::Html, Some(s)) if !value.is_safe() => out
-            .write_str(&crate::markup::escape(s))
-            .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())),
+        (minijinja::AutoEscape::Html, Some(s)) if !value.is_safe() => {
+            crate::markup::write_escaped(out, s)
+        }
+        .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())),
         _ => minijinja::escape_formatter(out, state, value),
     }
 }
