@@ -406,8 +406,6 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
         ArticleLookup::Moved(path) => return Ok(redirect(&encode_path(&path), None)),
         ArticleLookup::NotFound => return Err(SiteError::NotFound),
     };
-    let view = ArticleView::new(&found, settings);
-
     let chrome = chrome(state).await?;
     let section = chrome
         .sections
@@ -426,8 +424,12 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
                 .clone()
                 .unwrap_or_else(|| found.summary.excerpt.clone()),
         ),
-        canonical: Some(view.card.url.clone()),
         ..Default::default()
+    };
+    let view = ArticleView::new(*found, settings);
+    let meta = MetaView {
+        canonical: Some(view.card.url.clone()),
+        ..meta
     };
     #[derive(Serialize)]
     struct ArticleBody {

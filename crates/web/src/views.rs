@@ -17,10 +17,18 @@ pub struct DateView {
 
 impl DateView {
     pub fn new(t: DateTime<Utc>, settings: &SiteSettings) -> Self {
+        // The display format, parsed once rather than for every date on every page.
+        static DISPLAY: std::sync::OnceLock<Vec<chrono::format::Item<'static>>> =
+            std::sync::OnceLock::new();
+        let items = DISPLAY.get_or_init(|| {
+            chrono::format::StrftimeItems::new("%-d %B %Y, %H:%M %Z")
+                .parse_to_owned()
+                .unwrap_or_default()
+        });
         let local = t.with_timezone(&settings.timezone);
         Self {
             iso: local.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-            display: local.format("%-d %B %Y, %H:%M %Z").to_string(),
+            display: local.format_with_items(items.iter()).to_string(),
         }
     }
 }
@@ -98,7 +106,8 @@ pub struct ArticleView {
 }
 
 impl ArticleView {
-    pub fn new(a: &Article, settings: &SiteSettings) -> Self {
+    /// Takes the article: its body, often the page's largest string, moves in uncopied.
+    pub fn new(a: Article, settings: &SiteSettings) -> Self {
         let s = &a.summary;
         let published = s.published_at.unwrap_or(s.updated_at);
         // "Updated" only when it says something: a later day or a real revision.
@@ -106,7 +115,7 @@ impl ArticleView {
             .then(|| DateView::new(s.updated_at, settings));
         Self {
             card: CardView::new(s, settings),
-            body_html: a.body_html.clone(),
+            body_html: a.body_html,
             updated,
             tags: s.tags.iter().map(|t| LinkView::term("tag", t)).collect(),
             sections: s
