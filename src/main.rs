@@ -2,6 +2,7 @@
 //! and hands over to the crates that do the work. Failures at start are one sentence
 //! on stderr and a non-zero exit, never a panic.
 
+mod accounts;
 mod config;
 
 use anyhow::{Context, Result, anyhow};
@@ -38,6 +39,12 @@ enum Command {
     /// Import articles into the site
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Newsroom accounts
+    #[command(subcommand)]
+    User(accounts::UserCommand),
+    /// API tokens
+    #[command(subcommand)]
+    Token(accounts::TokenCommand),
 }
 
 #[derive(Subcommand)]
@@ -89,6 +96,8 @@ fn main() -> ExitCode {
                 batch_size,
                 quiet,
             }) => import_jsonl(&file, &site, tag_fields, batch_size, quiet).await,
+            Command::User(cmd) => accounts::user(cmd).await,
+            Command::Token(cmd) => accounts::token(cmd).await,
         }
     });
     match result {
@@ -241,11 +250,20 @@ async fn serve(args: ServeArgs) -> Result<()> {
         _ => anyhow!("cannot listen on {}: {e}", cfg.addr),
     })?;
     let local = listener.local_addr().unwrap_or(cfg.addr);
-    println!(
+    say(&format!(
         "Masthead is serving {title} at http://{local}/ ({} database, cache {})",
         store.backend().name(),
         if cfg.page_cache { "on" } else { "off" }
-    );
+    ));
+    if let Some(link) = masthead_web::newsroom::setup_link_if_needed(&state)
+        .await
+        .map_err(|e| anyhow!("cannot prepare the newsroom setup link: {e}"))?
+    {
+        say(&format!(
+            "No administrator yet. Open http://{local}{link} to create one (the link works once, for {} hours).",
+            state.settings().link_lifetime.num_hours()
+        ));
+    }
     let app = masthead_web::router(state);
     axum_serve(listener, app).await?;
     follower.abort();
@@ -253,11 +271,23 @@ async fn serve(args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
+/// A line for whoever started the server. A closed stdout (a supervisor that stopped
+/// reading) must not bring the site down, so errors are ignored.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
 async fn axum_serve(listener: tokio::net::TcpListener, app: axum_router::Router) -> Result<()> {
-    axum_router::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the server stopped")
+    axum_router::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the server stopped")
 }
 
 /// Re-exported so the binary needs no direct axum dependency of its own.

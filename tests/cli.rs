@@ -16,6 +16,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_masthead");
 struct Server {
     child: Child,
     base: String,
+    /// What it printed after the first line.
+    more: std::sync::mpsc::Receiver<String>,
 }
 
 impl Drop for Server {
@@ -52,7 +54,11 @@ fn serve(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Server {
         .unwrap()
         .trim_end_matches('/')
         .to_owned();
-    Server { child, base }
+    Server {
+        child,
+        base,
+        more: rx,
+    }
 }
 
 fn get(url: &str) -> (u16, reqwest::header::HeaderMap, String) {
@@ -258,4 +264,174 @@ fn a_schema_newer_than_the_binary_is_refused() {
     });
     let err = fails(&["serve", "--addr", "127.0.0.1:0"], dir.path());
     assert!(err.contains("newer than this Masthead binary"), "{err}");
+}
+
+/// Runs the binary with `stdin` piped in; returns (success, stdout, stderr).
+fn run(args: &[&str], cwd: &Path, stdin: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "a panic: {stderr}");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    )
+}
+
+fn get_with_token(url: &str, token: &str) -> (u16, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let res = reqwest::Client::new()
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    })
+}
+
+#[test]
+fn accounts_and_tokens_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let pw = "a long and unusual passphrase\n";
+    let add = |email: &str, role: &str, password: &str| {
+        run(
+            &[
+                "user",
+                "add",
+                "--email",
+                email,
+                "--name",
+                "Ed Editor",
+                "--role",
+                role,
+                "--password-stdin",
+            ],
+            d,
+            password,
+        )
+    };
+    let (ok, out, err) = add("Ed@Example.org", "editor", pw);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Created Ed Editor (ed@example.org) as Editor"),
+        "{out}"
+    );
+    let (ok, _, err) = add("weak@example.org", "editor", "password123\n");
+    assert!(!ok && err.contains("most common"), "{err}");
+    let (ok, _, err) = add("weak@example.org", "editor", "short\n");
+    assert!(!ok && err.contains("at least 10 characters"), "{err}");
+    let (ok, _, err) = add("x@example.org", "owner", pw);
+    assert!(!ok && err.contains("is not a role"), "{err}");
+    let (ok, _, err) = add("ED@example.org", "author", pw);
+    assert!(!ok && err.contains("already exists"), "{err}");
+    let (ok, _, err) = run(
+        &[
+            "user",
+            "add",
+            "--email",
+            "a@example.org",
+            "--name",
+            "A",
+            "--role",
+            "author",
+        ],
+        d,
+        "",
+    );
+    assert!(
+        !ok && err.contains("--password-stdin"),
+        "no terminal: {err}"
+    );
+    let (_, list, _) = run(&["user", "list"], d, "");
+    assert!(
+        list.contains("ed@example.org\tEd Editor\teditor\tactive"),
+        "{list}"
+    );
+    assert!(!list.contains("argon2"));
+
+    let (ok, token, err) = run(
+        &[
+            "token",
+            "create",
+            "--user",
+            "ed@example.org",
+            "--scope",
+            "read",
+        ],
+        d,
+        "",
+    );
+    assert!(ok, "{err}");
+    let token = token.trim().to_owned();
+    assert!(token.starts_with("mh_") && token.len() > 60, "{token}");
+    assert!(err.contains("cannot be shown again"));
+
+    // No administrator yet: serve prints the one-time setup link.
+    let server = serve(&["--addr", "127.0.0.1:0", "--no-demo"], d, &[]);
+    let setup = server.more.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(
+        setup.contains("No administrator yet") && setup.contains("/newsroom/setup/"),
+        "{setup}"
+    );
+    let link = setup
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap();
+    assert_eq!(get(link).0, 200);
+    let (status, me) = get_with_token(&format!("{}/api/v1/me", server.base), &token);
+    assert_eq!(status, 200, "{me}");
+    assert!(me.contains("\"role\":\"editor\""));
+
+    // Disabling the account stops its token at once, even with the server running.
+    let (ok, _, err) = run(&["user", "disable", "--email", "ed@example.org"], d, "");
+    assert!(ok, "{err}");
+    assert_eq!(
+        get_with_token(&format!("{}/api/v1/me", server.base), &token).0,
+        401
+    );
+    let (ok, _, err) = run(
+        &[
+            "user",
+            "set-password",
+            "--email",
+            "nobody@example.org",
+            "--password-stdin",
+        ],
+        d,
+        pw,
+    );
+    assert!(!ok && err.contains("no account with the email"), "{err}");
+    let (ok, out, err) = run(
+        &[
+            "user",
+            "set-password",
+            "--email",
+            "ed@example.org",
+            "--password-stdin",
+        ],
+        d,
+        "another long passphrase\n",
+    );
+    assert!(ok && out.contains("Set the password"), "{err}");
 }

@@ -67,6 +67,13 @@ impl TestSite {
         let settings = SiteSettings {
             title: "The Test Courier".to_owned(),
             tagline: "Tested daily".to_owned(),
+            // Real argon2id, at a cost that keeps tests quick.
+            hash_cost: masthead_web::auth::HashCost {
+                memory_kib: 256,
+                iterations: 1,
+            },
+            sign_in_step: Duration::from_millis(1),
+            sign_in_max_delay: Duration::from_millis(5),
             per_page: opts.per_page,
             page_cache: opts.cache,
             ..SiteSettings::default()
@@ -79,7 +86,12 @@ impl TestSite {
         let app = masthead_web::router(state.clone());
         let server = tokio::spawn(async move {
             let _follower = follower;
-            masthead_web::axum::serve(listener, app).await.unwrap();
+            masthead_web::axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -127,6 +139,48 @@ impl TestSite {
             headers: res.headers().clone(),
             body: res.text().await.unwrap(),
         }
+    }
+
+    /// POSTs a form; `headers` may add an Origin, a Cookie and so on.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = self.client.post(format!("{}{path}", self.base)).form(form);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        Resp {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body: res.text().await.unwrap(),
+        }
+    }
+
+    /// Any method, with an optional `Authorization: Bearer` token.
+    pub async fn request(&self, method: &str, path: &str, token: Option<&str>) -> Resp {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        Resp {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body: res.text().await.unwrap(),
+        }
+    }
+
+    /// This site's origin, as a browser on one of its pages would send it.
+    pub fn origin(&self) -> String {
+        self.base.clone()
     }
 
     /// GET that must answer 200; returns the body.

@@ -40,7 +40,7 @@ async function collectUrls() {
   const authors = await api('/api/v1/authors');
   const demo = articles.filter((a) => a.external_id?.startsWith('demo:'));
   const imported = articles.filter((a) => !a.external_id?.startsWith('demo:'));
-  const urls = new Set(['/', '/page/2/', '/about/', '/contact/', '/privacy/']);
+  const urls = new Set(['/', '/page/2/', '/about/', '/contact/', '/privacy/', '/newsroom/login']);
   // Three demo articles from different sections, two imported ones.
   const seen = new Set();
   for (const a of demo) {

@@ -1,11 +1,14 @@
 //! Masthead's domain: the types every other crate speaks, and the rules that decide
 //! what is allowed. Nothing here does IO, so every rule is tested in microseconds.
 
+pub mod access;
 pub mod article;
 pub mod clock;
 pub mod excerpt;
 pub mod paging;
+pub mod password;
 pub mod slug;
 
+pub use access::{Capability, Credential, Decision, Role, TokenScope};
 pub use article::{ArticleStatus, BodyFormat};
 pub use clock::{Clock, FakeClock, SystemClock};

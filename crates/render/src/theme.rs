@@ -104,6 +104,8 @@ impl Theme {
             "archive.html",
             "page.html",
             "error.html",
+            "card.html",
+            "newsroom/base.html",
         ] {
             theme.env.get_template(name)?;
         }

@@ -7,6 +7,7 @@
 //! `changes` log in the same transaction, which page caches (and later the search
 //! index) follow.
 
+mod accounts;
 mod articles;
 mod error;
 mod model;
@@ -15,6 +16,9 @@ mod settings;
 mod sql;
 mod taxonomy;
 
+pub use accounts::{
+    ApiToken, AuditEntry, AuditFilter, LinkPurpose, NewAuditEntry, NewUser, Session, User,
+};
 pub use articles::{ArticleFilter, ArticleLookup};
 pub use error::StoreError;
 pub use model::*;

@@ -143,6 +143,7 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
         || (method != Method::GET && method != Method::HEAD)
         || req.uri().query().is_some()
         || req.uri().path().starts_with("/api/")
+        || req.uri().path().starts_with("/newsroom")
     {
         return next.run(req).await;
     }

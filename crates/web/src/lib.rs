@@ -2,10 +2,13 @@
 //! assets, and the rendered-page cache in front of them.
 
 mod api;
+pub mod api_account;
+pub mod auth;
 mod cache;
 mod error;
 mod limits;
 mod memo;
+pub mod newsroom;
 pub mod route;
 mod site;
 mod views;
@@ -44,6 +47,20 @@ pub struct SiteSettings {
     pub page_cache: bool,
     /// How often to look for changes made by other processes.
     pub change_poll: Duration,
+    /// The site is served over https (behind a proxy, say): session cookies get `Secure`.
+    pub https: bool,
+    /// How long newsroom sessions live.
+    pub sessions: auth::SessionRules,
+    /// How hard password hashing works.
+    pub hash_cost: auth::HashCost,
+    /// Sign-in slow-down: each recent failure for an account or client address adds
+    /// this much delay, up to `sign_in_max_delay`; failures older than
+    /// `sign_in_window` are forgotten.
+    pub sign_in_step: Duration,
+    pub sign_in_max_delay: Duration,
+    pub sign_in_window: chrono::Duration,
+    /// How long a setup, invitation or password-reset link stays usable.
+    pub link_lifetime: chrono::Duration,
 }
 
 impl Default for SiteSettings {
@@ -58,6 +75,13 @@ impl Default for SiteSettings {
             home_sections: 6,
             page_cache: true,
             change_poll: Duration::from_millis(500),
+            https: false,
+            sessions: auth::SessionRules::default(),
+            hash_cost: auth::HashCost::default(),
+            sign_in_step: Duration::from_millis(500),
+            sign_in_max_delay: Duration::from_secs(10),
+            sign_in_window: chrono::Duration::minutes(15),
+            link_lifetime: chrono::Duration::hours(48),
         }
     }
 }
@@ -102,6 +126,11 @@ impl AppState {
 
     pub fn store(&self) -> &Store {
         &self.0.store
+    }
+
+    /// Now, by the store's clock (a fake one in tests).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.store.clock().now()
     }
 
     /// How many public articles match `filter`, counted once per generation.
@@ -180,6 +209,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_asset))
         .nest("/api/v1", api::router())
+        .merge(api_account::router(state.clone()))
+        .merge(newsroom::router(state.clone()))
         .fallback(site::dispatch)
         .layer(axum::middleware::from_fn(limits::reject_overlong))
         .layer(CompressionLayer::new().gzip(true));

@@ -1,0 +1,1084 @@
+//! The newsroom under `/newsroom/`: sign-in, setup, one's account, people and the audit
+//! log. Every route is declared once in [`routes`] with the capability it needs; the
+//! router and the tests are both built from that table, so a route cannot exist
+//! without a rule.
+
+use crate::auth::{self, RouteSpec, SignedIn, spec};
+use crate::{AppState, views::DateView};
+use axum::extract::{Form, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, get, post};
+use axum::{Extension, Router};
+use masthead_core::access::{Capability, Decision, decide};
+use masthead_core::{Role, password};
+use masthead_store::{AuditFilter, LinkPurpose, NewAuditEntry, NewUser, StoreError};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+
+/// Every newsroom route.
+pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    use Capability::*;
+    vec![
+        (spec(Method::GET, "/newsroom/login", None), get(login_form)),
+        (spec(Method::POST, "/newsroom/login", None), post(login)),
+        (spec(Method::POST, "/newsroom/logout", None), post(logout)),
+        (
+            spec(Method::GET, "/newsroom/setup/{token}", None),
+            get(setup_form),
+        ),
+        (
+            spec(Method::POST, "/newsroom/setup/{token}", None),
+            post(setup),
+        ),
+        (
+            spec(Method::GET, "/newsroom/", Some(UseNewsroom)),
+            get(dashboard),
+        ),
+        (
+            spec(Method::GET, "/newsroom/account", Some(ManageOwnAccount)),
+            get(account),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/account/password",
+                Some(ManageOwnAccount),
+            ),
+            post(change_password),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/account/sessions/end-all",
+                Some(ManageOwnAccount),
+            ),
+            post(end_all_sessions),
+        ),
+        (
+            spec(Method::GET, "/newsroom/users", Some(ManageUsers)),
+            get(users),
+        ),
+        (
+            spec(Method::GET, "/newsroom/audit", Some(ViewAudit)),
+            get(audit_log),
+        ),
+    ]
+}
+
+/// The newsroom router: each route wrapped in the one guard, with its own rule.
+pub fn router(state: AppState) -> Router<AppState> {
+    let mut r = Router::new();
+    for (spec, handler) in routes() {
+        let guarded = handler.route_layer(axum::middleware::from_fn_with_state(
+            (state.clone(), spec.needs),
+            guard,
+        ));
+        r = r.route(spec.path, guarded);
+    }
+    r.route(
+        "/newsroom",
+        get(|| async { Redirect::permanent("/newsroom/") }),
+    )
+}
+
+/// Refuses cross-site state changes, finds who is asking, and applies the route's rule.
+async fn guard(
+    State((state, needs)): State<(AppState, Option<Capability>)>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if changes && !same_origin(req.headers()) {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "This request came from another site and was refused.",
+        );
+    }
+    let who = match auth::from_session(&state, req.headers()).await {
+        Ok(w) => w,
+        Err(e) => return server_error(&e),
+    };
+    if let Some(cap) = needs {
+        match decide(who.as_ref().map(|w| (w.role(), w.credential)), cap) {
+            Decision::Allowed => {}
+            Decision::SignInFirst if !changes => {
+                let next = req.uri().path().to_owned();
+                return Redirect::to(&format!("/newsroom/login?next={}", encode_query(&next)))
+                    .into_response();
+            }
+            Decision::SignInFirst => {
+                return plain(StatusCode::UNAUTHORIZED, "Please sign in first.");
+            }
+            Decision::Forbidden => {
+                return page(
+                    &state,
+                    StatusCode::FORBIDDEN,
+                    "message.html",
+                    "Not allowed",
+                    who.as_ref(),
+                    &Message {
+                        message: "Your role does not allow this.".into(),
+                        link: None,
+                    },
+                );
+            }
+        }
+    }
+    if let Some(w) = who {
+        req.extensions_mut().insert(w);
+    }
+    let ip = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    req.extensions_mut().insert(ClientIp(ip));
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    res
+}
+
+/// Whether a state-changing request comes from our own pages: the browser's `Origin`
+/// (or `Sec-Fetch-Site`) must name this host. Requests without either come from
+/// programs, not from a page on another site, and carry no ambient cookies of ours.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        let origin_host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        return origin_host.is_some() && origin_host == host;
+    }
+    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site) => site == "same-origin" || site == "none",
+        None => true,
+    }
+}
+
+fn encode_query(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Where to go after signing in: only a newsroom path of ours, never another site.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with("/newsroom/") && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/newsroom/"
+    }
+}
+
+fn plain(status: StatusCode, message: &'static str) -> Response {
+    (status, [(header::CACHE_CONTROL, "no-store")], message).into_response()
+}
+
+fn server_error(e: &dyn std::fmt::Display) -> Response {
+    tracing::error!("newsroom: {e}");
+    plain(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side; nothing was changed.",
+    )
+}
+
+#[derive(Serialize)]
+struct Message {
+    message: String,
+    link: Option<LinkView>,
+}
+
+#[derive(Serialize)]
+struct LinkView {
+    url: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct MeView {
+    name: String,
+    email: String,
+    role_label: &'static str,
+}
+
+#[derive(Serialize)]
+struct CanView {
+    manage_users: bool,
+    view_audit: bool,
+}
+
+#[derive(Serialize)]
+struct Frame<'a, T: Serialize> {
+    site_title: &'a str,
+    title: &'a str,
+    current: &'a str,
+    me: Option<MeView>,
+    can: CanView,
+    notice: Option<String>,
+    error: Option<String>,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+/// Renders a newsroom page.
+fn page<T: Serialize>(
+    state: &AppState,
+    status: StatusCode,
+    template: &str,
+    title: &str,
+    who: Option<&SignedIn>,
+    body: &T,
+) -> Response {
+    render(state, status, template, title, who, None, None, body)
+}
+
+#[expect(clippy::too_many_arguments, reason = "one call site per variant")]
+fn render<T: Serialize>(
+    state: &AppState,
+    status: StatusCode,
+    template: &str,
+    title: &str,
+    who: Option<&SignedIn>,
+    notice: Option<String>,
+    error: Option<String>,
+    body: &T,
+) -> Response {
+    let role = who.map(SignedIn::role);
+    let frame = Frame {
+        site_title: &state.settings().title,
+        title,
+        current: template.trim_end_matches(".html"),
+        me: who.map(|w| MeView {
+            name: w.user.name.clone(),
+            email: w.user.email.clone(),
+            role_label: w.user.role.label(),
+        }),
+        can: CanView {
+            manage_users: role.is_some_and(|r| r.can(Capability::ManageUsers)),
+            view_audit: role.is_some_and(|r| r.can(Capability::ViewAudit)),
+        },
+        notice,
+        error,
+        body,
+    };
+    match state
+        .0
+        .theme
+        .render(&format!("newsroom/{template}"), &frame)
+    {
+        Ok(html) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
+        Err(e) => server_error(&e),
+    }
+}
+
+/// The client's address as the connection shows it (trusted proxies come later).
+#[derive(Debug, Clone)]
+struct ClientIp(String);
+
+fn user_agent(headers: &HeaderMap) -> String {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .chars()
+        .take(300)
+        .collect()
+}
+
+async fn audit(state: &AppState, who: Option<&SignedIn>, action: &str, target: &str, ip: &str) {
+    let entry = NewAuditEntry {
+        actor_id: who.map(|w| w.user.id),
+        actor: who.map_or_else(|| "anonymous".to_owned(), |w| w.user.email.clone()),
+        action: action.to_owned(),
+        target: target.to_owned(),
+        detail: String::new(),
+        client_ip: ip.to_owned(),
+    };
+    if let Err(e) = state.store().audit(&entry).await {
+        tracing::error!("cannot write the audit log: {e}");
+    }
+}
+
+// ---------------------------------------------------------------------- sign-in
+
+#[derive(Deserialize, Default)]
+struct LoginQuery {
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Serialize)]
+struct LoginBody {
+    next: String,
+    email: String,
+}
+
+async fn login_form(
+    State(state): State<AppState>,
+    who: Option<Extension<SignedIn>>,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    if who.is_some() {
+        return Redirect::to(safe_next(&q.next)).into_response();
+    }
+    page(
+        &state,
+        StatusCode::OK,
+        "login.html",
+        "Sign in",
+        None,
+        &LoginBody {
+            next: safe_next(&q.next).to_owned(),
+            email: String::new(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// The same words whatever went wrong: they never reveal whether the account exists.
+const SIGN_IN_FAILED: &str = "That email and password do not match an active account.";
+
+async fn login(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let email = f.email.trim().to_lowercase();
+    let settings = state.settings();
+    let store = state.store();
+    let now = state.now();
+    let subjects = [format!("account:{email}"), format!("address:{ip}")];
+    // Slow down guessing: each recent failure for this account or this address adds
+    // a step of delay, up to a cap. Nobody is locked out.
+    let mut failures = 0;
+    for s in &subjects {
+        match store
+            .sign_in_failures(s, now - settings.sign_in_window)
+            .await
+        {
+            Ok(n) => failures = failures.max(n),
+            Err(e) => return server_error(&e),
+        }
+    }
+    let delay = masthead_core::access::sign_in_delay(
+        failures,
+        settings.sign_in_step,
+        settings.sign_in_max_delay,
+    );
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let user = match store.user_by_email(&email).await {
+        Ok(u) => u,
+        Err(e) => return server_error(&e),
+    };
+    let hash = match &user {
+        Some(u) if !u.disabled => store.password_hash(u.id).await.ok().flatten(),
+        _ => None,
+    };
+    let password = f.password.clone();
+    let cost = settings.hash_cost;
+    let verified = tokio::task::spawn_blocking(move || {
+        let stored = hash.unwrap_or_else(|| auth::decoy_hash(cost).to_owned());
+        auth::verify_password(&password, &stored)
+    })
+    .await
+    .unwrap_or(false);
+    let Some(user) = user.filter(|u| verified && !u.disabled) else {
+        if let Err(e) = store.record_sign_in_failure(&subjects).await {
+            return server_error(&e);
+        }
+        let entry = NewAuditEntry {
+            actor: email.clone(),
+            action: "sign-in failed".into(),
+            client_ip: ip.clone(),
+            ..Default::default()
+        };
+        if let Err(e) = store.audit(&entry).await {
+            return server_error(&e);
+        }
+        return render(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            "login.html",
+            "Sign in",
+            None,
+            None,
+            Some(SIGN_IN_FAILED.into()),
+            &LoginBody {
+                next: safe_next(&f.next).to_owned(),
+                email: f.email.chars().take(254).collect(),
+            },
+        );
+    };
+    if let Err(e) = store
+        .clear_sign_in_failures(&subjects[0], now - settings.sign_in_window)
+        .await
+    {
+        return server_error(&e);
+    }
+    // A fresh session id at every sign-in; any old one from this browser is ended.
+    if let Some(old) = auth::cookie(&headers, auth::SESSION_COOKIE)
+        && let Err(e) = store.delete_session(&auth::hash_secret(old)).await
+    {
+        return server_error(&e);
+    }
+    let cookie = match auth::start_session(&state, &user, &ip, &user_agent(&headers)).await {
+        Ok(c) => c,
+        Err(e) => return server_error(&e),
+    };
+    let who = SignedIn {
+        user: user.clone(),
+        credential: masthead_core::Credential::Session,
+        session: None,
+    };
+    audit(&state, Some(&who), "signed in", "", &ip).await;
+    see_other(safe_next(&f.next), Some(cookie))
+}
+
+fn see_other(to: &str, cookie: Option<String>) -> Response {
+    let mut res = Redirect::to(to).into_response();
+    if let Some(c) = cookie
+        && let Ok(v) = HeaderValue::from_str(&c)
+    {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    who: Option<Extension<SignedIn>>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+) -> Response {
+    if let Some(Extension(w)) = &who {
+        if let Some(s) = &w.session
+            && let Err(e) = state.store().delete_session(&s.id_hash).await
+        {
+            return server_error(&e);
+        }
+        audit(&state, Some(w), "signed out", "", &ip).await;
+    }
+    see_other(
+        "/newsroom/login",
+        Some(auth::session_cookie(&state, "", None)),
+    )
+}
+
+// ---------------------------------------------------------------------- setup
+
+#[derive(Serialize, Default)]
+struct SetupBody {
+    name: String,
+    email: String,
+}
+
+async fn setup_form(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match state
+        .store()
+        .peek_link(LinkPurpose::Setup, &auth::hash_secret(&token))
+        .await
+    {
+        Ok(Some(_)) => page(
+            &state,
+            StatusCode::OK,
+            "setup.html",
+            "Set up the newsroom",
+            None,
+            &SetupBody::default(),
+        ),
+        Ok(None) => link_gone(&state),
+        Err(e) => server_error(&e),
+    }
+}
+
+fn link_gone(state: &AppState) -> Response {
+    page(
+        state,
+        StatusCode::GONE,
+        "message.html",
+        "This link no longer works",
+        None,
+        &Message {
+            message: "The link has been used already or has expired.".into(),
+            link: Some(LinkView {
+                url: "/newsroom/login".into(),
+                text: "Go to the sign-in page".into(),
+            }),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct SetupForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn setup(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    headers: HeaderMap,
+    Form(f): Form<SetupForm>,
+) -> Response {
+    let store = state.store();
+    let hash = auth::hash_secret(&token);
+    match store.peek_link(LinkPurpose::Setup, &hash).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return link_gone(&state),
+        Err(e) => return server_error(&e),
+    }
+    let again = |error: String| {
+        render(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "setup.html",
+            "Set up the newsroom",
+            None,
+            None,
+            Some(error),
+            &SetupBody {
+                name: f.name.clone(),
+                email: f.email.clone(),
+            },
+        )
+    };
+    let email = f.email.trim().to_lowercase();
+    let name = f.name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return again("Please give your name (up to 200 characters).".into());
+    }
+    if !plausible_email(&email) {
+        return again("Please give a valid email address.".into());
+    }
+    if let Err(p) = password::check(&f.password, &[name, &email]) {
+        return again(p.to_string());
+    }
+    let cost = state.settings().hash_cost;
+    let pw = f.password.clone();
+    let Ok(Ok(password_hash)) =
+        tokio::task::spawn_blocking(move || auth::hash_password(&pw, cost)).await
+    else {
+        return server_error(&"password hashing failed");
+    };
+    // Use the link first: two people racing with the same link make one account.
+    match store.use_link(LinkPurpose::Setup, &hash).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return link_gone(&state),
+        Err(e) => return server_error(&e),
+    }
+    let id = match store
+        .create_user(&NewUser {
+            email: email.clone(),
+            name: name.to_owned(),
+            role: Role::Administrator,
+            password_hash: Some(password_hash),
+        })
+        .await
+    {
+        Ok(id) => id,
+        Err(StoreError::Conflict(m)) => return again(m),
+        Err(e) => return server_error(&e),
+    };
+    let user = match store.user(id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return server_error(&"the new account vanished"),
+        Err(e) => return server_error(&e),
+    };
+    let who = SignedIn {
+        user: user.clone(),
+        credential: masthead_core::Credential::Session,
+        session: None,
+    };
+    audit(
+        &state,
+        Some(&who),
+        "created administrator (setup link)",
+        &email,
+        &ip,
+    )
+    .await;
+    let cookie = match auth::start_session(&state, &user, &ip, &user_agent(&headers)).await {
+        Ok(c) => c,
+        Err(e) => return server_error(&e),
+    };
+    see_other("/newsroom/", Some(cookie))
+}
+
+/// When no administrator can sign in, makes a one-time link that creates one and
+/// returns its path; the caller shows it to whoever started the server.
+pub async fn setup_link_if_needed(state: &AppState) -> Result<Option<String>, String> {
+    let store = state.store();
+    if store
+        .active_administrators()
+        .await
+        .map_err(|e| e.to_string())?
+        > 0
+    {
+        return Ok(None);
+    }
+    let secret = auth::new_secret()?;
+    store
+        .create_link(
+            LinkPurpose::Setup,
+            &auth::hash_secret(&secret),
+            None,
+            state.now() + state.settings().link_lifetime,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Some(format!("/newsroom/setup/{secret}")))
+}
+
+/// Enough of a check to catch typos; the invitation mail is the real test.
+fn plausible_email(email: &str) -> bool {
+    email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        })
+}
+
+// ---------------------------------------------------------------------- pages
+
+#[derive(Serialize)]
+struct DashboardBody {
+    capabilities: Vec<&'static str>,
+}
+
+async fn dashboard(State(state): State<AppState>, Extension(who): Extension<SignedIn>) -> Response {
+    use Capability::*;
+    let role = who.role();
+    let words = [
+        (WriteArticles, "Write articles and edit your drafts"),
+        (PublishOwn, "Publish your own articles"),
+        (EditOthers, "Edit and publish everyone's articles"),
+        (ManagePages, "Edit static pages"),
+        (ManageTaxonomy, "Manage sections and tags"),
+        (UploadMedia, "Upload photos"),
+        (ModerateComments, "Moderate comments"),
+        (ManageUsers, "Manage people and their roles"),
+        (ManageSettings, "Change the site's settings"),
+        (ViewAudit, "Read the audit log"),
+    ];
+    let capabilities = words
+        .into_iter()
+        .filter(|(c, _)| role.can(*c))
+        .map(|(_, w)| w)
+        .collect();
+    page(
+        &state,
+        StatusCode::OK,
+        "dashboard.html",
+        "Dashboard",
+        Some(&who),
+        &DashboardBody { capabilities },
+    )
+}
+
+#[derive(Serialize)]
+struct SessionView {
+    user_agent: String,
+    client_ip: String,
+    created: DateView,
+    last_seen: DateView,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct TokenView {
+    label: String,
+    scope: &'static str,
+    created: String,
+    expires: Option<String>,
+    last_used: Option<String>,
+    state: &'static str,
+}
+
+#[derive(Serialize)]
+struct AccountBody {
+    sessions: Vec<SessionView>,
+    tokens: Vec<TokenView>,
+}
+
+async fn account_page(
+    state: &AppState,
+    who: &SignedIn,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let store = state.store();
+    let tz = state.settings();
+    let (sessions, tokens) = match (
+        store.sessions_of(who.user.id).await,
+        store.tokens_of(who.user.id).await,
+    ) {
+        (Ok(s), Ok(t)) => (s, t),
+        (Err(e), _) | (_, Err(e)) => return server_error(&e),
+    };
+    let current = who.session.as_ref().map(|s| s.id_hash.as_str());
+    let now = state.now();
+    let day = |t: chrono::DateTime<chrono::Utc>| DateView::new(t, tz).display;
+    let body = AccountBody {
+        sessions: sessions
+            .iter()
+            .map(|s| SessionView {
+                user_agent: s.user_agent.clone(),
+                client_ip: s.client_ip.clone(),
+                created: DateView::new(s.created_at, tz),
+                last_seen: DateView::new(s.last_seen_at, tz),
+                current: Some(s.id_hash.as_str()) == current,
+            })
+            .collect(),
+        tokens: tokens
+            .iter()
+            .map(|t| TokenView {
+                label: t.label.clone(),
+                scope: t.scope.as_str(),
+                created: day(t.created_at),
+                expires: t.expires_at.map(day),
+                last_used: t.last_used_at.map(day),
+                state: if t.revoked_at.is_some() {
+                    "Revoked"
+                } else if t.expires_at.is_some_and(|e| now >= e) {
+                    "Expired"
+                } else {
+                    "Active"
+                },
+            })
+            .collect(),
+    };
+    render(
+        state,
+        status,
+        "account.html",
+        "Your account",
+        Some(who),
+        notice,
+        error,
+        &body,
+    )
+}
+
+async fn account(State(state): State<AppState>, Extension(who): Extension<SignedIn>) -> Response {
+    account_page(&state, &who, StatusCode::OK, None, None).await
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    headers: HeaderMap,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    let store = state.store();
+    let stored = match store.password_hash(who.user.id).await {
+        Ok(h) => h.unwrap_or_default(),
+        Err(e) => return server_error(&e),
+    };
+    let current = f.current.clone();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&current, &stored))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        let msg = "Your current password was not right; nothing was changed.";
+        return account_page(
+            &state,
+            &who,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some(msg.into()),
+        )
+        .await;
+    }
+    if let Err(p) = password::check(&f.new_password, &[&who.user.name, &who.user.email]) {
+        return account_page(
+            &state,
+            &who,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some(p.to_string()),
+        )
+        .await;
+    }
+    let cost = state.settings().hash_cost;
+    let pw = f.new_password.clone();
+    let Ok(Ok(hash)) = tokio::task::spawn_blocking(move || auth::hash_password(&pw, cost)).await
+    else {
+        return server_error(&"password hashing failed");
+    };
+    // Every session ends with the old password, this one included; this browser gets
+    // a fresh one so the person stays signed in here.
+    if let Err(e) = store.set_password_hash(who.user.id, &hash).await {
+        return server_error(&e);
+    }
+    audit(
+        &state,
+        Some(&who),
+        "changed own password",
+        &who.user.email,
+        &ip,
+    )
+    .await;
+    match auth::start_session(&state, &who.user, &ip, &user_agent(&headers)).await {
+        Ok(cookie) => see_other("/newsroom/account?changed=1", Some(cookie)),
+        Err(e) => server_error(&e),
+    }
+}
+
+async fn end_all_sessions(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+) -> Response {
+    if let Err(e) = state.store().delete_sessions_of(who.user.id, None).await {
+        return server_error(&e);
+    }
+    audit(
+        &state,
+        Some(&who),
+        "signed out everywhere",
+        &who.user.email,
+        &ip,
+    )
+    .await;
+    see_other(
+        "/newsroom/login",
+        Some(auth::session_cookie(&state, "", None)),
+    )
+}
+
+#[derive(Serialize)]
+struct UserView {
+    name: String,
+    email: String,
+    role: &'static str,
+    state: &'static str,
+    totp: bool,
+}
+
+#[derive(Serialize)]
+struct UsersBody {
+    users: Vec<UserView>,
+}
+
+async fn users(State(state): State<AppState>, Extension(who): Extension<SignedIn>) -> Response {
+    let all = match state.store().users().await {
+        Ok(u) => u,
+        Err(e) => return server_error(&e),
+    };
+    let users = all
+        .into_iter()
+        .map(|u| UserView {
+            state: if u.disabled {
+                "Disabled"
+            } else if u.has_password {
+                "Active"
+            } else {
+                "Invited"
+            },
+            role: u.role.label(),
+            totp: u.totp_enabled,
+            name: u.name,
+            email: u.email,
+        })
+        .collect();
+    page(
+        &state,
+        StatusCode::OK,
+        "users.html",
+        "People",
+        Some(&who),
+        &UsersBody { users },
+    )
+}
+
+#[derive(Deserialize, Default)]
+struct AuditQuery {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    page: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct AuditRow {
+    at: DateView,
+    actor: String,
+    action: String,
+    target: String,
+    detail: String,
+    client_ip: String,
+}
+
+#[derive(Serialize)]
+struct AuditBody {
+    entries: Vec<AuditRow>,
+    actions: &'static [&'static str],
+    filter_action: String,
+    filter_actor: String,
+    more: Option<String>,
+}
+
+/// The actions the newsroom records, for the filter.
+const AUDIT_ACTIONS: &[&str] = &[
+    "signed in",
+    "sign-in failed",
+    "signed out",
+    "signed out everywhere",
+    "changed own password",
+    "created administrator (setup link)",
+    "created account",
+    "changed password",
+    "disabled account",
+    "enabled account",
+    "created token",
+];
+
+async fn audit_log(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    const PER_PAGE: i64 = 50;
+    let page_no = i64::from(q.page.unwrap_or(1).clamp(1, 10_000));
+    let filter = AuditFilter {
+        action: (!q.action.is_empty()).then(|| q.action.clone()),
+        actor: (!q.actor.trim().is_empty()).then(|| q.actor.trim().to_lowercase()),
+    };
+    let entries = match state
+        .store()
+        .audit_entries(&filter, PER_PAGE + 1, (page_no - 1) * PER_PAGE)
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => return server_error(&e),
+    };
+    let tz = state.settings();
+    let more = (entries.len() as i64 > PER_PAGE).then(|| {
+        format!(
+            "/newsroom/audit?action={}&actor={}&page={}",
+            encode_query(&q.action),
+            encode_query(&q.actor),
+            page_no + 1
+        )
+    });
+    let body = AuditBody {
+        entries: entries
+            .into_iter()
+            .take(PER_PAGE as usize)
+            .map(|e| AuditRow {
+                at: DateView::new(e.at, tz),
+                actor: e.actor,
+                action: e.action,
+                target: e.target,
+                detail: e.detail,
+                client_ip: e.client_ip,
+            })
+            .collect(),
+        actions: AUDIT_ACTIONS,
+        filter_action: q.action,
+        filter_actor: q.actor,
+        more,
+    };
+    page(
+        &state,
+        StatusCode::OK,
+        "audit.html",
+        "Audit log",
+        Some(&who),
+        &body,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_our_own_pages_may_change_things() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("news.example:8080"));
+        assert!(same_origin(&h), "no Origin: a program, not a page");
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://news.example:8080"),
+        );
+        assert!(same_origin(&h));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
+        assert!(!same_origin(&h));
+        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(!same_origin(&h));
+        h.remove(header::ORIGIN);
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(!same_origin(&h));
+    }
+
+    #[test]
+    fn after_sign_in_we_only_go_to_our_own_newsroom() {
+        assert_eq!(safe_next("/newsroom/account"), "/newsroom/account");
+        assert_eq!(safe_next("https://evil.example/"), "/newsroom/");
+        assert_eq!(safe_next("//evil.example/newsroom/"), "/newsroom/");
+        assert_eq!(safe_next("/newsroom/\\evil"), "/newsroom/");
+    }
+
+    #[test]
+    fn emails_are_checked_for_shape() {
+        assert!(plausible_email("ann@example.org"));
+        assert!(!plausible_email("ann@example"));
+        assert!(!plausible_email("@example.org"));
+        assert!(!plausible_email("ann @example.org"));
+    }
+}

@@ -1,0 +1,650 @@
+//! The newsroom's front door over HTTP, on both backends: the route table's rules for
+//! every role, cross-site refusals, sign-in, setup links, sessions and API tokens.
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests: a failed unwrap is a failed test"
+)]
+
+mod common;
+
+use chrono::Duration;
+use common::{TestSite, count};
+use masthead_core::{Clock, Role, TokenScope};
+use masthead_store::{LinkPurpose, NewUser};
+use masthead_testkit::TestDb;
+use masthead_web::auth::{self, HashCost};
+
+http_tests!(
+    every_route_answers_each_role_as_its_table_says,
+    cross_site_posts_are_refused_on_every_state_changing_route,
+    signing_in_rotates_the_session_and_failures_reveal_nothing,
+    the_setup_link_creates_the_first_administrator_once,
+    changing_the_password_and_signing_out_everywhere_end_sessions,
+    sessions_end_when_idle_and_at_their_absolute_limit,
+    api_tokens_carry_their_accounts_role_narrowed_by_scope,
+);
+
+const PASSWORD: &str = "a long and unusual passphrase";
+const COST: HashCost = HashCost {
+    memory_kib: 256,
+    iterations: 1,
+};
+
+async fn add_user(site: &TestSite, email: &str, role: Role) -> i64 {
+    site.store
+        .create_user(&NewUser {
+            email: email.into(),
+            name: format!("{role} person"),
+            role,
+            password_hash: Some(auth::hash_password(PASSWORD, COST).unwrap()),
+        })
+        .await
+        .unwrap()
+}
+
+/// Signs in through the form; returns the `Cookie` header value for the new session.
+async fn sign_in(site: &TestSite, email: &str, password: &str) -> Option<String> {
+    let r = site
+        .post_form(
+            "/newsroom/login",
+            &[("email", email), ("password", password), ("next", "")],
+            &[("Origin", &site.origin())],
+        )
+        .await;
+    if r.status != 303 {
+        return None;
+    }
+    let set = r.header("set-cookie").unwrap();
+    Some(set.split(';').next().unwrap().to_owned())
+}
+
+/// A path from the table with its parameters filled in.
+fn concrete(path: &str) -> String {
+    path.replace("{token}", "no-such-token")
+        .replace("{id}", "999999")
+}
+
+async fn every_route_answers_each_role_as_its_table_says(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    for role in Role::ALL {
+        add_user(&site, &format!("{role}@example.org"), role).await;
+    }
+    let routes = masthead_web::newsroom::routes();
+    assert!(routes.len() >= 10, "the table lists the newsroom");
+    for (spec, _) in &routes {
+        // A fresh session for each request: some routes (sign out) end it.
+        let mut cookies = vec![(None, None)];
+        for role in Role::ALL {
+            let c = sign_in(&site, &format!("{role}@example.org"), PASSWORD).await;
+            cookies.push((Some(role), c));
+        }
+        for (role, cookie) in &cookies {
+            let path = concrete(spec.path);
+            let mut headers = vec![("Origin", site.origin())];
+            if let Some(c) = cookie {
+                headers.push(("Cookie", c.clone()));
+            }
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = if spec.method == "GET" {
+                site.get_with(&path, &headers).await
+            } else {
+                site.post_form(&path, &[], &headers).await
+            };
+            let who = role.map_or("nobody".to_owned(), |r| r.to_string());
+            match (spec.needs, role) {
+                // Open routes may refuse bad input (a failed sign-in is 401), never the person.
+                (None, _) => assert!(
+                    r.status != 403 && r.status < 500,
+                    "{} {path} is open, {who} got {}",
+                    spec.method,
+                    r.status
+                ),
+                (Some(_), None) => {
+                    if spec.method == "GET" {
+                        assert_eq!(r.status, 303, "{path}: nobody is sent to sign in");
+                        assert!(r.header("location").unwrap().starts_with("/newsroom/login"));
+                    } else {
+                        assert_eq!(r.status, 401, "{} {path} for nobody", spec.method);
+                    }
+                }
+                (Some(cap), Some(role)) => {
+                    if role.can(cap) {
+                        assert!(
+                            ![401, 403].contains(&r.status) && r.status < 500,
+                            "{} {path}: {who} may, got {}",
+                            spec.method,
+                            r.status
+                        );
+                    } else {
+                        assert_eq!(r.status, 403, "{} {path}: {who} may not", spec.method);
+                    }
+                }
+            }
+        }
+    }
+    // The API's table, with tokens of each scope.
+    for role in Role::ALL {
+        let user = site
+            .store
+            .user_by_email(&format!("{role}@example.org"))
+            .await
+            .unwrap()
+            .unwrap();
+        for scope in [TokenScope::Read, TokenScope::Write] {
+            let token = format!("{}{}", auth::TOKEN_PREFIX, auth::new_secret().unwrap());
+            site.store
+                .create_token(user.id, "matrix", &auth::hash_secret(&token), scope, None)
+                .await
+                .unwrap();
+            for (spec, _) in masthead_web::api_account::routes() {
+                let cap = spec.needs.unwrap();
+                let allowed = role.can(cap) && (scope == TokenScope::Write || !cap.writes());
+                let r = site
+                    .request(spec.method.as_str(), &concrete(spec.path), Some(&token))
+                    .await;
+                if allowed {
+                    assert!(![401, 403].contains(&r.status), "{spec:?} {role} {scope:?}");
+                } else {
+                    assert_eq!(r.status, 403, "{spec:?} {role} {scope:?}");
+                }
+                let anonymous = site
+                    .request(spec.method.as_str(), &concrete(spec.path), None)
+                    .await;
+                assert_eq!(anonymous.status, 401);
+                assert_eq!(anonymous.json()["error"]["code"], "unauthorized");
+            }
+        }
+    }
+}
+
+async fn cross_site_posts_are_refused_on_every_state_changing_route(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    add_user(&site, "admin@example.org", Role::Administrator).await;
+    let cookie = sign_in(&site, "admin@example.org", PASSWORD).await.unwrap();
+    let mut checked = 0;
+    for (spec, _) in masthead_web::newsroom::routes() {
+        if spec.method == "GET" {
+            continue;
+        }
+        let path = concrete(spec.path);
+        for headers in [
+            vec![
+                ("Origin", "https://evil.example"),
+                ("Cookie", cookie.as_str()),
+            ],
+            vec![
+                ("Sec-Fetch-Site", "cross-site"),
+                ("Cookie", cookie.as_str()),
+            ],
+        ] {
+            let r = site
+                .post_form(&path, &[("email", "x"), ("password", "y")], &headers)
+                .await;
+            assert_eq!(r.status, 403, "cross-site POST {path}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5);
+    // Still signed in: none of those did anything.
+    assert_eq!(
+        site.get_with("/newsroom/", &[("Cookie", &cookie)])
+            .await
+            .status,
+        200
+    );
+}
+
+async fn signing_in_rotates_the_session_and_failures_reveal_nothing(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    add_user(&site, "editor@example.org", Role::Editor).await;
+    let origin = site.origin();
+    let wrong = site
+        .post_form(
+            "/newsroom/login",
+            &[
+                ("email", "editor@example.org"),
+                ("password", "not the password"),
+            ],
+            &[("Origin", &origin)],
+        )
+        .await;
+    let nobody = site
+        .post_form(
+            "/newsroom/login",
+            &[
+                ("email", "nobody@example.org"),
+                ("password", "not the password"),
+            ],
+            &[("Origin", &origin)],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(nobody.status, 401);
+    let message = |b: &str| {
+        common::between(b, "role=\"alert\">", "</p>")
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(message(&wrong.body), message(&nobody.body));
+    assert!(wrong.header("set-cookie").is_none());
+    // The typed email comes back; the password never does.
+    assert!(wrong.body.contains("value=\"editor@example.org\""));
+    assert!(!wrong.body.contains("not the password"));
+
+    // A session id planted before sign-in is not the one after it.
+    let planted = "masthead_session=planted-by-someone-else";
+    let r = site
+        .post_form(
+            "/newsroom/login",
+            &[
+                ("email", "Editor@Example.org"),
+                ("password", PASSWORD),
+                ("next", "/newsroom/account"),
+            ],
+            &[("Origin", &origin), ("Cookie", planted)],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/newsroom/account"));
+    let set = r.header("set-cookie").unwrap();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"));
+    assert!(!set.contains(planted));
+    let cookie = set.split(';').next().unwrap();
+    let page = site
+        .get_with("/newsroom/account", &[("Cookie", cookie)])
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("(this browser)"));
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert!(
+        page.header("content-security-policy")
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    // An off-site `next` is ignored.
+    let r = site
+        .post_form(
+            "/newsroom/login",
+            &[
+                ("email", "editor@example.org"),
+                ("password", PASSWORD),
+                ("next", "https://evil.example/"),
+            ],
+            &[("Origin", &origin)],
+        )
+        .await;
+    assert_eq!(r.header("location"), Some("/newsroom/"));
+
+    // Failures are recorded for the account and the address, and audited.
+    let since = site.clock.now() - Duration::hours(1);
+    assert_eq!(
+        site.store
+            .sign_in_failures("account:nobody@example.org", since)
+            .await
+            .unwrap(),
+        1
+    );
+    let log = site
+        .store
+        .audit_entries(&Default::default(), 50, 0)
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.action == "sign-in failed" && e.actor == "nobody@example.org")
+    );
+    assert!(
+        log.iter()
+            .any(|e| e.action == "signed in" && e.actor == "editor@example.org")
+    );
+    // Nothing secret in the log.
+    for e in &log {
+        let line = format!("{e:?}");
+        assert!(
+            !line.contains(PASSWORD)
+                && !line.contains("not the password")
+                && !line.contains("argon2")
+        );
+    }
+    // A disabled account cannot sign in, and gets the same words.
+    let id = site
+        .store
+        .user_by_email("editor@example.org")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    site.store.set_disabled(id, true).await.unwrap();
+    assert!(
+        sign_in(&site, "editor@example.org", PASSWORD)
+            .await
+            .is_none()
+    );
+    assert_eq!(
+        site.get_with("/newsroom/", &[("Cookie", cookie)])
+            .await
+            .status,
+        303
+    );
+}
+
+async fn the_setup_link_creates_the_first_administrator_once(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    let link = masthead_web::newsroom::setup_link_if_needed(&site.state)
+        .await
+        .unwrap()
+        .unwrap();
+    let page = site.page(&link).await;
+    assert!(page.contains("Create administrator"));
+    let origin = site.origin();
+    let weak = site
+        .post_form(
+            &link,
+            &[
+                ("name", "Ada Admin"),
+                ("email", "ada@example.org"),
+                ("password", "password123"),
+            ],
+            &[("Origin", &origin)],
+        )
+        .await;
+    assert_eq!(weak.status, 400);
+    assert!(
+        weak.body.contains("at least 10 characters"),
+        "{}",
+        weak.body
+    );
+    let common = site
+        .post_form(
+            &link,
+            &[
+                ("name", "Ada Admin"),
+                ("email", "ada@example.org"),
+                ("password", "qwertyuiop"),
+            ],
+            &[("Origin", &origin)],
+        )
+        .await;
+    assert!(common.body.contains("most common"));
+    assert!(
+        common.body.contains("value=\"Ada Admin\""),
+        "what was typed is kept"
+    );
+    let ok = site
+        .post_form(
+            &link,
+            &[
+                ("name", "Ada Admin"),
+                ("email", "ada@example.org"),
+                ("password", PASSWORD),
+            ],
+            &[("Origin", &origin)],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let cookie = ok
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let dash = site.get_with("/newsroom/", &[("Cookie", &cookie)]).await;
+    assert!(dash.body.contains("Ada Admin") && dash.body.contains("Administrator"));
+    // Used: the link is gone, and no new one is needed.
+    assert_eq!(site.get(&link).await.status, 410);
+    assert!(
+        masthead_web::newsroom::setup_link_if_needed(&site.state)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // An expired link does not work either.
+    let secret = auth::new_secret().unwrap();
+    site.store
+        .create_link(
+            LinkPurpose::Setup,
+            &auth::hash_secret(&secret),
+            None,
+            site.clock.now() + Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    site.clock.advance(Duration::hours(2));
+    assert_eq!(
+        site.get(&format!("/newsroom/setup/{secret}")).await.status,
+        410
+    );
+}
+
+async fn changing_the_password_and_signing_out_everywhere_end_sessions(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    add_user(&site, "author@example.org", Role::Author).await;
+    let laptop = sign_in(&site, "author@example.org", PASSWORD)
+        .await
+        .unwrap();
+    let phone = sign_in(&site, "author@example.org", PASSWORD)
+        .await
+        .unwrap();
+    let origin = site.origin();
+    let account = site
+        .get_with("/newsroom/account", &[("Cookie", &laptop)])
+        .await;
+    assert_eq!(count(&account.body, "<tr><td>"), 2, "two sessions listed");
+
+    let wrong = site
+        .post_form(
+            "/newsroom/account/password",
+            &[
+                ("current", "not it"),
+                ("new_password", "another long passphrase"),
+            ],
+            &[("Origin", &origin), ("Cookie", &laptop)],
+        )
+        .await;
+    assert_eq!(wrong.status, 400);
+    let changed = site
+        .post_form(
+            "/newsroom/account/password",
+            &[
+                ("current", PASSWORD),
+                ("new_password", "another long passphrase"),
+            ],
+            &[("Origin", &origin), ("Cookie", &laptop)],
+        )
+        .await;
+    assert_eq!(changed.status, 303);
+    let fresh = changed
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        site.get_with("/newsroom/", &[("Cookie", &phone)])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        site.get_with("/newsroom/", &[("Cookie", &laptop)])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        site.get_with("/newsroom/", &[("Cookie", &fresh)])
+            .await
+            .status,
+        200
+    );
+    assert!(
+        sign_in(&site, "author@example.org", PASSWORD)
+            .await
+            .is_none()
+    );
+    let other = sign_in(&site, "author@example.org", "another long passphrase")
+        .await
+        .unwrap();
+
+    let out = site
+        .post_form(
+            "/newsroom/account/sessions/end-all",
+            &[],
+            &[("Origin", &origin), ("Cookie", &fresh)],
+        )
+        .await;
+    assert_eq!(out.status, 303);
+    for c in [&fresh, &other] {
+        assert_eq!(
+            site.get_with("/newsroom/", &[("Cookie", c)]).await.status,
+            303
+        );
+    }
+    // Signing out ends the session on the server, not just in the browser.
+    let again = sign_in(&site, "author@example.org", "another long passphrase")
+        .await
+        .unwrap();
+    let bye = site
+        .post_form(
+            "/newsroom/logout",
+            &[],
+            &[("Origin", &origin), ("Cookie", &again)],
+        )
+        .await;
+    assert_eq!(bye.status, 303);
+    assert!(bye.header("set-cookie").unwrap().contains("Max-Age=0"));
+    assert_eq!(
+        site.get_with("/newsroom/", &[("Cookie", &again)])
+            .await
+            .status,
+        303
+    );
+}
+
+async fn sessions_end_when_idle_and_at_their_absolute_limit(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    add_user(&site, "contributor@example.org", Role::Contributor).await;
+    let rules = site.state.settings().sessions;
+    let c = sign_in(&site, "contributor@example.org", PASSWORD)
+        .await
+        .unwrap();
+    site.clock.advance(rules.idle - Duration::minutes(5));
+    assert_eq!(
+        site.get_with("/newsroom/", &[("Cookie", &c)]).await.status,
+        200
+    );
+    // Used just now, so idle counts from here; but the absolute limit still holds.
+    let mut used = rules.idle - Duration::minutes(5);
+    while used + rules.idle / 2 < rules.absolute {
+        site.clock.advance(rules.idle / 2);
+        used += rules.idle / 2;
+        assert_eq!(
+            site.get_with("/newsroom/", &[("Cookie", &c)]).await.status,
+            200,
+            "active after {used}"
+        );
+    }
+    site.clock.advance(rules.idle / 2);
+    assert_eq!(
+        site.get_with("/newsroom/", &[("Cookie", &c)]).await.status,
+        303
+    );
+
+    let idle = sign_in(&site, "contributor@example.org", PASSWORD)
+        .await
+        .unwrap();
+    site.clock.advance(rules.idle + Duration::minutes(1));
+    assert_eq!(
+        site.get_with("/newsroom/", &[("Cookie", &idle)])
+            .await
+            .status,
+        303
+    );
+}
+
+async fn api_tokens_carry_their_accounts_role_narrowed_by_scope(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    let id = add_user(&site, "editor@example.org", Role::Editor).await;
+    let token = format!("{}{}", auth::TOKEN_PREFIX, auth::new_secret().unwrap());
+    let token_id = site
+        .store
+        .create_token(
+            id,
+            "script",
+            &auth::hash_secret(&token),
+            TokenScope::Write,
+            Some(site.clock.now() + Duration::days(1)),
+        )
+        .await
+        .unwrap();
+    let me = site.request("GET", "/api/v1/me", Some(&token)).await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.json()["email"], "editor@example.org");
+    assert_eq!(me.json()["role"], "editor");
+    assert!(!me.body.contains(&token) && !me.body.contains("hash"));
+    let tokens = site.store.tokens_of(id).await.unwrap();
+    assert!(tokens[0].last_used_at.is_some(), "last use is shown");
+    // A wrong or malformed token is not let in.
+    assert_eq!(
+        site.request("GET", "/api/v1/me", Some("mh_wrong"))
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        site.request("GET", "/api/v1/me", Some("bearer-junk"))
+            .await
+            .status,
+        401
+    );
+    // Expired.
+    site.clock.advance(Duration::days(2));
+    assert_eq!(
+        site.request("GET", "/api/v1/me", Some(&token)).await.status,
+        401
+    );
+    site.clock.advance(-Duration::days(2));
+    // Revoked through the API itself (a write), which is audited.
+    let gone = site
+        .request(
+            "DELETE",
+            &format!("/api/v1/me/tokens/{token_id}"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(gone.status, 204);
+    assert_eq!(
+        site.request("GET", "/api/v1/me", Some(&token)).await.status,
+        401
+    );
+    let log = site
+        .store
+        .audit_entries(&Default::default(), 10, 0)
+        .await
+        .unwrap();
+    assert!(log.iter().any(|e| e.action == "used write token"));
+    // A disabled account's tokens stop working.
+    let other = format!("{}{}", auth::TOKEN_PREFIX, auth::new_secret().unwrap());
+    site.store
+        .create_token(
+            id,
+            "other",
+            &auth::hash_secret(&other),
+            TokenScope::Read,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        site.request("GET", "/api/v1/me", Some(&other)).await.status,
+        200
+    );
+    site.store.set_disabled(id, true).await.unwrap();
+    assert_eq!(
+        site.request("GET", "/api/v1/me", Some(&other)).await.status,
+        401
+    );
+}
