@@ -42,6 +42,21 @@ pub struct ServeArgs {
     /// Render every page afresh (for measuring and debugging)
     #[arg(long, env = "MASTHEAD_NO_PAGE_CACHE")]
     pub no_page_cache: bool,
+    /// SMTP server for outgoing mail [default: none; mail is written to DATA/mail/]
+    #[arg(long, env = "MASTHEAD_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    /// SMTP port [default: 587 with starttls, 465 with tls, 25 with none]
+    #[arg(long, env = "MASTHEAD_SMTP_PORT")]
+    pub smtp_port: Option<u16>,
+    /// none, starttls or tls [default: starttls]
+    #[arg(long, env = "MASTHEAD_SMTP_SECURITY")]
+    pub smtp_security: Option<String>,
+    /// SMTP user name (the password comes from MASTHEAD_SMTP_PASSWORD only)
+    #[arg(long, env = "MASTHEAD_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+    /// The From address of outgoing mail [default: the site's title at newsroom@localhost]
+    #[arg(long, env = "MASTHEAD_MAIL_FROM")]
+    pub mail_from: Option<String>,
 }
 
 /// `masthead.toml`: the same settings as the flags, in snake case.
@@ -58,6 +73,11 @@ pub struct FileConfig {
     pub title: Option<String>,
     pub tagline: Option<String>,
     pub per_page: Option<u32>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    pub smtp_security: Option<String>,
+    pub smtp_username: Option<String>,
+    pub mail_from: Option<String>,
 }
 
 impl FileConfig {
@@ -97,6 +117,7 @@ pub struct Resolved {
     pub title: Option<String>,
     pub tagline: Option<String>,
     pub per_page: u32,
+    pub mail: masthead_web::mail::MailSettings,
 }
 
 pub fn resolve_site(args: &SiteArgs, file: &FileConfig) -> Result<(PathBuf, String, Tz)> {
@@ -136,7 +157,9 @@ pub fn resolve_serve(args: &ServeArgs) -> Result<Resolved> {
     if !(1..=100).contains(&per_page) {
         bail!("per_page must be between 1 and 100; it is {per_page}");
     }
+    let mail = resolve_mail(args, &file, &data)?;
     Ok(Resolved {
+        mail,
         data,
         database_url,
         timezone,
@@ -148,4 +171,53 @@ pub fn resolve_serve(args: &ServeArgs) -> Result<Resolved> {
         tagline: file.tagline.clone(),
         per_page,
     })
+}
+
+fn resolve_mail(
+    args: &ServeArgs,
+    file: &FileConfig,
+    data: &Path,
+) -> Result<masthead_web::mail::MailSettings> {
+    use masthead_web::mail::{MailSettings, SmtpSecurity, SmtpSettings};
+    let host = args.smtp_host.clone().or_else(|| file.smtp_host.clone());
+    let smtp = match host.filter(|h| !h.trim().is_empty()) {
+        None => None,
+        Some(host) => {
+            let security: SmtpSecurity = args
+                .smtp_security
+                .clone()
+                .or_else(|| file.smtp_security.clone())
+                .unwrap_or_else(|| "starttls".to_owned())
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("{e}"))?;
+            let port = args.smtp_port.or(file.smtp_port).unwrap_or(match security {
+                SmtpSecurity::StartTls => 587,
+                SmtpSecurity::Tls => 465,
+                SmtpSecurity::None => 25,
+            });
+            Some(SmtpSettings {
+                host: host.trim().to_owned(),
+                port,
+                security,
+                username: args
+                    .smtp_username
+                    .clone()
+                    .or_else(|| file.smtp_username.clone()),
+                // A secret: from the environment only, never a flag or the file.
+                password: std::env::var("MASTHEAD_SMTP_PASSWORD").ok(),
+            })
+        }
+    };
+    let mut mail = MailSettings {
+        smtp,
+        folder: data.join("mail"),
+        ..MailSettings::default()
+    };
+    if let Some(from) = args.mail_from.clone().or_else(|| file.mail_from.clone()) {
+        if !masthead_web::mail::valid_address(&from) {
+            bail!("the mail From address \"{from}\" is not an email address");
+        }
+        mail.from = from;
+    }
+    Ok(mail)
 }

@@ -235,11 +235,13 @@ async fn serve(args: ServeArgs) -> Result<()> {
         timezone: cfg.timezone,
         per_page: cfg.per_page,
         page_cache: cfg.page_cache,
+        mail: cfg.mail.clone(),
         ..SiteSettings::default()
     };
     let state = AppState::new(store.clone(), theme, settings);
     state.catch_up().await;
     let follower = state.spawn_change_follower();
+    let mail_sender = masthead_web::mail::spawn_sender(&state);
 
     let listener = tokio::net::TcpListener::bind(cfg.addr).await.map_err(|e| match e.kind() {
         std::io::ErrorKind::AddrInUse => anyhow!(
@@ -267,6 +269,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let app = masthead_web::router(state);
     axum_serve(listener, app).await?;
     follower.abort();
+    mail_sender.abort();
     store.close().await;
     Ok(())
 }

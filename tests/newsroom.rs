@@ -22,6 +22,7 @@ http_tests!(
     changing_the_password_and_signing_out_everywhere_end_sessions,
     sessions_end_when_idle_and_at_their_absolute_limit,
     api_tokens_carry_their_accounts_role_narrowed_by_scope,
+    invitations_and_password_resets_arrive_by_mail,
 );
 
 const PASSWORD: &str = "a long and unusual passphrase";
@@ -647,4 +648,188 @@ async fn api_tokens_carry_their_accounts_role_narrowed_by_scope(db: TestDb) {
         site.request("GET", "/api/v1/me", Some(&other)).await.status,
         401
     );
+}
+
+/// The first `http://…` link in a delivered message that contains `path`.
+fn link_in(mail: &str, path: &str) -> String {
+    mail.split(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+        .find(|w| w.starts_with("http://") && w.contains(path))
+        .unwrap_or_else(|| panic!("no {path} link in: {mail}"))
+        .to_owned()
+}
+
+async fn invitations_and_password_resets_arrive_by_mail(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    add_user(&site, "admin@example.org", Role::Administrator).await;
+    let admin = sign_in(&site, "admin@example.org", PASSWORD).await.unwrap();
+    let origin = site.origin();
+    let people = site
+        .get_with("/newsroom/users", &[("Cookie", &admin)])
+        .await;
+    assert!(
+        people.body.contains("no SMTP server is configured"),
+        "the newsroom says where mail goes"
+    );
+    let bad = site
+        .post_form(
+            "/newsroom/users/invite",
+            &[
+                ("name", "Eve Editor"),
+                ("email", "not-an-address"),
+                ("role", "editor"),
+            ],
+            &[("Origin", &origin), ("Cookie", &admin)],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body.contains("value=\"Eve Editor\""),
+        "what was typed is kept"
+    );
+    let invited = site
+        .post_form(
+            "/newsroom/users/invite",
+            &[
+                ("name", "Eve Editor"),
+                ("email", "Eve@Example.org"),
+                ("role", "editor"),
+            ],
+            &[("Origin", &origin), ("Cookie", &admin)],
+        )
+        .await;
+    assert_eq!(invited.status, 303, "{}", invited.body);
+    let mail = site.delivered_mail(1).await;
+    assert_eq!(mail.len(), 1);
+    assert!(mail[0].contains("To: eve@example.org"));
+    assert!(mail[0].contains("Subject: You are invited to the The Test Courier newsroom"));
+    assert!(
+        mail[0].contains("Content-Type: text/html"),
+        "plain text and HTML"
+    );
+    let link = link_in(&mail[0], "/newsroom/invitation/");
+    let path = link.trim_start_matches(&origin).to_owned();
+    assert!(site.page(&path).await.contains("Choose the password"));
+    let weak = site
+        .post_form(&path, &[("password", "eve editor")], &[("Origin", &origin)])
+        .await;
+    assert_eq!(weak.status, 400);
+    let set = site
+        .post_form(&path, &[("password", PASSWORD)], &[("Origin", &origin)])
+        .await;
+    assert_eq!(set.status, 303);
+    assert_eq!(
+        set.header("location"),
+        Some("/newsroom/login?done=password-set")
+    );
+    assert_eq!(site.get(&path).await.status, 410, "single use");
+    let eve = sign_in(&site, "eve@example.org", PASSWORD).await.unwrap();
+    let dash = site.get_with("/newsroom/", &[("Cookie", &eve)]).await;
+    assert!(dash.body.contains("Editor"));
+
+    // Forgot password: the same answer for a known and an unknown address, mail only
+    // for the known one.
+    let known = site
+        .post_form(
+            "/newsroom/forgot",
+            &[("email", "eve@example.org")],
+            &[("Origin", &origin)],
+        )
+        .await;
+    let unknown = site
+        .post_form(
+            "/newsroom/forgot",
+            &[("email", "ghost@example.org")],
+            &[("Origin", &origin)],
+        )
+        .await;
+    assert_eq!(known.status, 200);
+    assert_eq!(known.body, unknown.body);
+    let mail = site.delivered_mail(2).await;
+    assert_eq!(mail.len(), 2);
+    assert!(mail[1].contains("To: eve@example.org") && mail[1].contains("new password"));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        site.delivered_mail(2).await.len(),
+        2,
+        "nothing for the unknown address"
+    );
+    let reset = link_in(&mail[1], "/newsroom/reset/")
+        .trim_start_matches(&origin)
+        .to_owned();
+    let done = site
+        .post_form(
+            &reset,
+            &[("password", "a brand new passphrase")],
+            &[("Origin", &origin)],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    assert_eq!(
+        site.get_with("/newsroom/", &[("Cookie", &eve)])
+            .await
+            .status,
+        303,
+        "signed out"
+    );
+    assert!(sign_in(&site, "eve@example.org", PASSWORD).await.is_none());
+    assert!(
+        sign_in(&site, "eve@example.org", "a brand new passphrase")
+            .await
+            .is_some()
+    );
+    // A reset link expires.
+    let again = site
+        .post_form(
+            "/newsroom/forgot",
+            &[("email", "eve@example.org")],
+            &[("Origin", &origin)],
+        )
+        .await;
+    assert_eq!(again.status, 200);
+    let mail = site.delivered_mail(3).await;
+    let late = link_in(&mail[2], "/newsroom/reset/")
+        .trim_start_matches(&origin)
+        .to_owned();
+    site.clock
+        .advance(site.state.settings().reset_lifetime + Duration::minutes(1));
+    assert_eq!(site.get(&late).await.status, 410);
+
+    // An administrator disables and re-enables; the audit log has it all, and no secret.
+    let eve_id = site
+        .store
+        .user_by_email("eve@example.org")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let off = site
+        .post_form(
+            &format!("/newsroom/users/{eve_id}/disable"),
+            &[],
+            &[("Origin", &origin), ("Cookie", &admin)],
+        )
+        .await;
+    assert_eq!(off.status, 303);
+    assert!(
+        sign_in(&site, "eve@example.org", "a brand new passphrase")
+            .await
+            .is_none()
+    );
+    let audit = site
+        .get_with("/newsroom/audit", &[("Cookie", &admin)])
+        .await;
+    for action in [
+        "invited",
+        "accepted invitation",
+        "reset password by link",
+        "disabled account",
+    ] {
+        assert!(audit.body.contains(action), "{action} is in the audit log");
+    }
+    let link_secret = path.rsplit('/').next().unwrap();
+    assert!(!audit.body.contains(link_secret) && !audit.body.contains(PASSWORD));
+    let filtered = site
+        .get_with("/newsroom/audit?action=invited", &[("Cookie", &admin)])
+        .await;
+    assert!(!filtered.body.contains("<td>disabled account</td>"));
 }

@@ -229,7 +229,12 @@ async fn static_pages_are_served_and_site_paths_are_not_pages(db: TestDb) {
     // The newsroom is never a static page: it asks who you are.
     let newsroom = site.get("/newsroom/").await;
     assert_eq!(newsroom.status, 303);
-    assert!(newsroom.header("location").unwrap().starts_with("/newsroom/login"));
+    assert!(
+        newsroom
+            .header("location")
+            .unwrap()
+            .starts_with("/newsroom/login")
+    );
     assert_eq!(site.get("/no-such-page/").await.status, 404);
 }
 

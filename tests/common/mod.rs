@@ -18,6 +18,8 @@ use std::time::Duration;
 
 pub struct TestSite {
     pub base: String,
+    /// Where mail is delivered (no SMTP server in these tests).
+    pub mail_dir: tempfile::TempDir,
     pub store: Store,
     pub clock: FakeClock,
     pub db: TestDb,
@@ -46,6 +48,8 @@ pub struct Options {
     pub demo: bool,
     pub cache: bool,
     pub per_page: u32,
+    /// Deliver through this SMTP server instead of into `mail_dir`.
+    pub smtp: Option<masthead_web::mail::SmtpSettings>,
 }
 
 impl Default for Options {
@@ -54,6 +58,7 @@ impl Default for Options {
             demo: true,
             cache: true,
             per_page: 10,
+            smtp: None,
         }
     }
 }
@@ -61,6 +66,7 @@ impl Default for Options {
 impl TestSite {
     pub async fn start(db: TestDb, opts: Options) -> Self {
         let t = db.store().await;
+        let mail_dir = tempfile::tempdir().unwrap();
         if opts.demo {
             masthead_demo::seed(&t.store).await.unwrap();
         }
@@ -73,6 +79,12 @@ impl TestSite {
                 iterations: 1,
             },
             sign_in_step: Duration::from_millis(1),
+            mail: masthead_web::mail::MailSettings {
+                folder: mail_dir.path().to_owned(),
+                smtp: opts.smtp.clone(),
+                poll: Duration::from_millis(50),
+                ..Default::default()
+            },
             sign_in_max_delay: Duration::from_millis(5),
             per_page: opts.per_page,
             page_cache: opts.cache,
@@ -81,11 +93,13 @@ impl TestSite {
         let state = AppState::new(t.store.clone(), Theme::load(None).unwrap(), settings);
         state.catch_up().await;
         let follower = state.spawn_change_follower();
+        let mail_sender = masthead_web::mail::spawn_sender(&state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = masthead_web::router(state.clone());
         let server = tokio::spawn(async move {
             let _follower = follower;
+            let _mail_sender = mail_sender;
             masthead_web::axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -100,6 +114,7 @@ impl TestSite {
             .unwrap();
         Self {
             base: format!("http://{addr}"),
+            mail_dir,
             store: t.store,
             clock: t.clock,
             db,
@@ -175,6 +190,32 @@ impl TestSite {
             status: res.status().as_u16(),
             headers: res.headers().clone(),
             body: res.text().await.unwrap(),
+        }
+    }
+
+    /// Waits (up to 10 s) until `n` messages have been delivered; returns them all,
+    /// oldest first, with quoted-printable line breaks undone.
+    pub async fn delivered_mail(&self, n: usize) -> Vec<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let mut files: Vec<_> = std::fs::read_dir(self.mail_dir.path())
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .collect();
+            files.sort();
+            if files.len() >= n || std::time::Instant::now() > deadline {
+                return files
+                    .iter()
+                    .map(|f| {
+                        std::fs::read_to_string(f)
+                            .unwrap()
+                            .replace("=\r\n", "")
+                            .replace("=3D", "=")
+                    })
+                    .collect();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 

@@ -10,6 +10,7 @@
 mod accounts;
 mod articles;
 mod error;
+mod mail;
 mod model;
 mod pages;
 mod settings;
@@ -21,6 +22,7 @@ pub use accounts::{
 };
 pub use articles::{ArticleFilter, ArticleLookup};
 pub use error::StoreError;
+pub use mail::{NewMail, QueuedMail};
 pub use model::*;
 
 /// Escape hatches for tests that must see or put the database in states the API never

@@ -7,6 +7,7 @@ pub mod auth;
 mod cache;
 mod error;
 mod limits;
+pub mod mail;
 mod memo;
 pub mod newsroom;
 pub mod route;
@@ -59,8 +60,12 @@ pub struct SiteSettings {
     pub sign_in_step: Duration,
     pub sign_in_max_delay: Duration,
     pub sign_in_window: chrono::Duration,
-    /// How long a setup, invitation or password-reset link stays usable.
+    /// How long a setup or invitation link stays usable.
     pub link_lifetime: chrono::Duration,
+    /// How long a password-reset link stays usable.
+    pub reset_lifetime: chrono::Duration,
+    /// Outgoing mail.
+    pub mail: mail::MailSettings,
 }
 
 impl Default for SiteSettings {
@@ -82,6 +87,8 @@ impl Default for SiteSettings {
             sign_in_max_delay: Duration::from_secs(10),
             sign_in_window: chrono::Duration::minutes(15),
             link_lifetime: chrono::Duration::hours(48),
+            reset_lifetime: chrono::Duration::hours(1),
+            mail: mail::MailSettings::default(),
         }
     }
 }
@@ -105,6 +112,8 @@ pub(crate) struct Inner {
     pub counts: GenerationMap<masthead_store::ArticleFilter, i64>,
     /// Navigation and footer data.
     pub chrome: GenerationMap<(), Arc<site::Chrome>>,
+    /// Wakes the mail sender when a message is queued.
+    pub mail_wake: tokio::sync::Notify,
     /// "You May Also Like" for each article shown in this generation.
     pub related: GenerationMap<i64, Arc<Vec<masthead_store::ArticleSummary>>>,
 }
@@ -121,6 +130,7 @@ impl AppState {
             chrome: GenerationMap::new(1),
             counts: GenerationMap::new(10_000),
             related: GenerationMap::new(10_000),
+            mail_wake: tokio::sync::Notify::new(),
         }))
     }
 

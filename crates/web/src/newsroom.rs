@@ -57,8 +57,61 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             post(end_all_sessions),
         ),
         (
+            spec(Method::GET, "/newsroom/forgot", None),
+            get(forgot_form),
+        ),
+        (spec(Method::POST, "/newsroom/forgot", None), post(forgot)),
+        (
+            spec(Method::GET, "/newsroom/invitation/{token}", None),
+            get(invitation_form),
+        ),
+        (
+            spec(Method::POST, "/newsroom/invitation/{token}", None),
+            post(accept_invitation),
+        ),
+        (
+            spec(Method::GET, "/newsroom/reset/{token}", None),
+            get(reset_form),
+        ),
+        (
+            spec(Method::POST, "/newsroom/reset/{token}", None),
+            post(reset_password),
+        ),
+        (
             spec(Method::GET, "/newsroom/users", Some(ManageUsers)),
             get(users),
+        ),
+        (
+            spec(Method::POST, "/newsroom/users/invite", Some(ManageUsers)),
+            post(invite),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/users/{id}/disable",
+                Some(ManageUsers),
+            ),
+            post(disable_user),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/users/{id}/enable",
+                Some(ManageUsers),
+            ),
+            post(enable_user),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/users/{id}/reset",
+                Some(ManageUsers),
+            ),
+            post(send_reset_for),
+        ),
+        (
+            spec(Method::POST, "/newsroom/mail/test", Some(ManageSettings)),
+            post(test_mail),
         ),
         (
             spec(Method::GET, "/newsroom/audit", Some(ViewAudit)),
@@ -325,6 +378,8 @@ async fn audit(state: &AppState, who: Option<&SignedIn>, action: &str, target: &
 struct LoginQuery {
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    done: String,
 }
 
 #[derive(Serialize)]
@@ -341,11 +396,13 @@ async fn login_form(
     if who.is_some() {
         return Redirect::to(safe_next(&q.next)).into_response();
     }
-    page(
+    render(
         &state,
         StatusCode::OK,
         "login.html",
         "Sign in",
+        None,
+        notice_for(&q.done),
         None,
         &LoginBody {
             next: safe_next(&q.next).to_owned(),
@@ -799,8 +856,12 @@ async fn account_page(
     )
 }
 
-async fn account(State(state): State<AppState>, Extension(who): Extension<SignedIn>) -> Response {
-    account_page(&state, &who, StatusCode::OK, None, None).await
+async fn account(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    account_page(&state, &who, StatusCode::OK, notice_for(&q.done), None).await
 }
 
 #[derive(Deserialize)]
@@ -868,7 +929,7 @@ async fn change_password(
     )
     .await;
     match auth::start_session(&state, &who.user, &ip, &user_agent(&headers)).await {
-        Ok(cookie) => see_other("/newsroom/account?changed=1", Some(cookie)),
+        Ok(cookie) => see_other("/newsroom/account?done=password", Some(cookie)),
         Err(e) => server_error(&e),
     }
 }
@@ -897,19 +958,48 @@ async fn end_all_sessions(
 
 #[derive(Serialize)]
 struct UserView {
+    id: i64,
     name: String,
     email: String,
     role: &'static str,
     state: &'static str,
+    disabled: bool,
     totp: bool,
+    me: bool,
+}
+
+#[derive(Serialize)]
+struct RoleOption {
+    value: &'static str,
+    label: &'static str,
+}
+
+#[derive(Serialize, Default, Deserialize)]
+struct InviteForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
 }
 
 #[derive(Serialize)]
 struct UsersBody {
     users: Vec<UserView>,
+    roles: Vec<RoleOption>,
+    form: InviteForm,
+    mail_route: String,
 }
 
-async fn users(State(state): State<AppState>, Extension(who): Extension<SignedIn>) -> Response {
+async fn users_page(
+    state: &AppState,
+    who: &SignedIn,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+    form: InviteForm,
+) -> Response {
     let all = match state.store().users().await {
         Ok(u) => u,
         Err(e) => return server_error(&e),
@@ -924,20 +1014,538 @@ async fn users(State(state): State<AppState>, Extension(who): Extension<SignedIn
             } else {
                 "Invited"
             },
+            me: u.id == who.user.id,
+            id: u.id,
+            disabled: u.disabled,
             role: u.role.label(),
             totp: u.totp_enabled,
             name: u.name,
             email: u.email,
         })
         .collect();
+    let body = UsersBody {
+        users,
+        roles: Role::ALL
+            .iter()
+            .map(|r| RoleOption {
+                value: r.as_str(),
+                label: r.label(),
+            })
+            .collect(),
+        form,
+        mail_route: state.settings().mail.describe(),
+    };
+    render(
+        state,
+        status,
+        "users.html",
+        "People",
+        Some(who),
+        notice,
+        error,
+        &body,
+    )
+}
+
+#[derive(Deserialize, Default)]
+struct NoticeQuery {
+    #[serde(default)]
+    done: String,
+}
+
+/// The notices a redirect back to a page may show (never free text from the URL).
+fn notice_for(code: &str) -> Option<String> {
+    Some(
+        match code {
+            "invited" => "Invitation sent.",
+            "disabled" => "The account is disabled and signed out everywhere.",
+            "enabled" => "The account can sign in again.",
+            "reset" => "A password reset link is on its way.",
+            "test-mail" => "A test message is on its way to you.",
+            "password" => "Your password is changed. Other browsers are signed out.",
+            "password-set" => "Your password is set. Please sign in.",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+async fn users(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    users_page(
+        &state,
+        &who,
+        StatusCode::OK,
+        notice_for(&q.done),
+        None,
+        InviteForm {
+            role: Role::Contributor.as_str().to_owned(),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// The site's own address as the request names it, for links in mail.
+fn site_base(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && !h.contains(['/', ' ', '@']))
+        .unwrap_or("localhost");
+    let scheme = if state.settings().https {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+/// Makes a one-time link for `user_id` and queues the mail that carries it.
+#[expect(clippy::too_many_arguments, reason = "the mail's parts")]
+async fn mail_link(
+    state: &AppState,
+    headers: &HeaderMap,
+    purpose: LinkPurpose,
+    path: &str,
+    template: &str,
+    user: &masthead_store::User,
+    inviter: &str,
+    lifetime: chrono::Duration,
+) -> Result<(), String> {
+    let secret = auth::new_secret()?;
+    let expires = state.now() + lifetime;
+    state
+        .store()
+        .create_link(purpose, &auth::hash_secret(&secret), Some(user.id), expires)
+        .await
+        .map_err(|e| e.to_string())?;
+    #[derive(Serialize)]
+    struct LinkMail<'a> {
+        name: &'a str,
+        inviter: &'a str,
+        role: &'a str,
+        link: String,
+        expires: String,
+    }
+    let ctx = LinkMail {
+        name: &user.name,
+        inviter,
+        role: user.role.label(),
+        link: format!("{}{path}{secret}", site_base(state, headers)),
+        expires: DateView::new(expires, state.settings()).display,
+    };
+    let mail = crate::mail::compose(state, template, &user.email, &ctx)?;
+    crate::mail::send_later(state, &mail)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+async fn invite(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    headers: HeaderMap,
+    Form(f): Form<InviteForm>,
+) -> Response {
+    let email = f.email.trim().to_lowercase();
+    let name = f.name.trim().to_owned();
+    let refuse = |msg: String, f: InviteForm| {
+        let state = state.clone();
+        let who = who.clone();
+        async move { users_page(&state, &who, StatusCode::BAD_REQUEST, None, Some(msg), f).await }
+    };
+    let Ok(role) = f.role.parse::<Role>() else {
+        return refuse("Choose one of the four roles.".into(), f).await;
+    };
+    if name.is_empty() || name.len() > 200 {
+        return refuse("Please give the person's name.".into(), f).await;
+    }
+    if !plausible_email(&email) {
+        return refuse("Please give a valid email address.".into(), f).await;
+    }
+    let store = state.store();
+    let id = match store
+        .create_user(&NewUser {
+            email: email.clone(),
+            name: name.clone(),
+            role,
+            password_hash: None,
+        })
+        .await
+    {
+        Ok(id) => id,
+        Err(StoreError::Conflict(m)) => return refuse(m, f).await,
+        Err(e) => return server_error(&e),
+    };
+    let user = match store.user(id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return server_error(&"the new account vanished"),
+        Err(e) => return server_error(&e),
+    };
+    let lifetime = state.settings().link_lifetime;
+    if let Err(e) = mail_link(
+        &state,
+        &headers,
+        LinkPurpose::Invitation,
+        "/newsroom/invitation/",
+        "invitation",
+        &user,
+        &who.user.name,
+        lifetime,
+    )
+    .await
+    {
+        return server_error(&e);
+    }
+    audit(
+        &state,
+        Some(&who),
+        "invited",
+        &format!("{email} ({role})"),
+        &ip,
+    )
+    .await;
+    see_other("/newsroom/users?done=invited", None)
+}
+
+async fn set_disabled(
+    state: &AppState,
+    who: &SignedIn,
+    ip: &str,
+    id: &str,
+    disabled: bool,
+) -> Response {
+    let Ok(id) = id.parse::<i64>() else {
+        return plain(StatusCode::NOT_FOUND, "No such account.");
+    };
+    if id == who.user.id {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "You cannot disable your own account.",
+        );
+    }
+    let store = state.store();
+    let user = match store.user(id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return plain(StatusCode::NOT_FOUND, "No such account."),
+        Err(e) => return server_error(&e),
+    };
+    if let Err(e) = store.set_disabled(id, disabled).await {
+        return server_error(&e);
+    }
+    let action = if disabled {
+        "disabled account"
+    } else {
+        "enabled account"
+    };
+    audit(state, Some(who), action, &user.email, ip).await;
+    see_other(
+        if disabled {
+            "/newsroom/users?done=disabled"
+        } else {
+            "/newsroom/users?done=enabled"
+        },
+        None,
+    )
+}
+
+async fn disable_user(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Path(id): Path<String>,
+) -> Response {
+    set_disabled(&state, &who, &ip, &id, true).await
+}
+
+async fn enable_user(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Path(id): Path<String>,
+) -> Response {
+    set_disabled(&state, &who, &ip, &id, false).await
+}
+
+async fn send_reset_for(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(id) = id.parse::<i64>() else {
+        return plain(StatusCode::NOT_FOUND, "No such account.");
+    };
+    let user = match state.store().user(id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return plain(StatusCode::NOT_FOUND, "No such account."),
+        Err(e) => return server_error(&e),
+    };
+    let lifetime = state.settings().reset_lifetime;
+    if let Err(e) = mail_link(
+        &state,
+        &headers,
+        LinkPurpose::PasswordReset,
+        "/newsroom/reset/",
+        "password_reset",
+        &user,
+        &who.user.name,
+        lifetime,
+    )
+    .await
+    {
+        return server_error(&e);
+    }
+    audit(&state, Some(&who), "sent password reset", &user.email, &ip).await;
+    see_other("/newsroom/users?done=reset", None)
+}
+
+async fn test_mail(State(state): State<AppState>, Extension(who): Extension<SignedIn>) -> Response {
+    #[derive(Serialize)]
+    struct TestMail<'a> {
+        name: &'a str,
+    }
+    let mail = match crate::mail::compose(
+        &state,
+        "test",
+        &who.user.email,
+        &TestMail {
+            name: &who.user.name,
+        },
+    ) {
+        Ok(m) => m,
+        Err(e) => return server_error(&e),
+    };
+    if let Err(e) = crate::mail::send_later(&state, &mail).await {
+        return server_error(&e);
+    }
+    see_other("/newsroom/users?done=test-mail", None)
+}
+
+// ---------------------------------------------------------------------- forgot / reset
+
+#[derive(Serialize, Default)]
+struct ForgotBody {
+    email: String,
+}
+
+async fn forgot_form(State(state): State<AppState>) -> Response {
     page(
         &state,
         StatusCode::OK,
-        "users.html",
-        "People",
-        Some(&who),
-        &UsersBody { users },
+        "forgot.html",
+        "Forgot your password?",
+        None,
+        &ForgotBody::default(),
     )
+}
+
+#[derive(Deserialize)]
+struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// The answer is the same whether or not the address has an account.
+async fn forgot(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    headers: HeaderMap,
+    Form(f): Form<ForgotForm>,
+) -> Response {
+    let email = f.email.trim().to_lowercase();
+    let answer = "If an account uses that address, a link to choose a new password is on its way. It works once, for a limited time.";
+    let store = state.store();
+    // Counted like sign-in failures, so the form cannot be used to flood a mailbox.
+    let subject = format!("reset:{email}");
+    let recent = match store
+        .sign_in_failures(&subject, state.now() - state.settings().sign_in_window)
+        .await
+    {
+        Ok(n) => n,
+        Err(e) => return server_error(&e),
+    };
+    if recent < 3
+        && let Ok(Some(user)) = store.user_by_email(&email).await
+        && !user.disabled
+        && user.has_password
+    {
+        if let Err(e) = store.record_sign_in_failure(&[subject]).await {
+            return server_error(&e);
+        }
+        let lifetime = state.settings().reset_lifetime;
+        if let Err(e) = mail_link(
+            &state,
+            &headers,
+            LinkPurpose::PasswordReset,
+            "/newsroom/reset/",
+            "password_reset",
+            &user,
+            "",
+            lifetime,
+        )
+        .await
+        {
+            return server_error(&e);
+        }
+        let who = SignedIn {
+            user: user.clone(),
+            credential: masthead_core::Credential::Session,
+            session: None,
+        };
+        audit(
+            &state,
+            Some(&who),
+            "asked for a password reset",
+            &user.email,
+            &ip,
+        )
+        .await;
+    }
+    render(
+        &state,
+        StatusCode::OK,
+        "message.html",
+        "Check your mail",
+        None,
+        None,
+        None,
+        &Message {
+            message: answer.into(),
+            link: Some(LinkView {
+                url: "/newsroom/login".into(),
+                text: "Back to sign in".into(),
+            }),
+        },
+    )
+}
+
+#[derive(Serialize)]
+struct ChooseBody {
+    intro: &'static str,
+}
+
+async fn choose_form(state: &AppState, purpose: LinkPurpose, token: &str) -> Response {
+    match state
+        .store()
+        .peek_link(purpose, &auth::hash_secret(token))
+        .await
+    {
+        Ok(Some(_)) => page(
+            state,
+            StatusCode::OK,
+            "choose_password.html",
+            "Choose your password",
+            None,
+            &ChooseBody {
+                intro: if purpose == LinkPurpose::Invitation {
+                    "Welcome. Choose the password you will sign in with."
+                } else {
+                    "Choose a new password. Every browser signed in to your account will be signed out."
+                },
+            },
+        ),
+        Ok(None) => link_gone(state),
+        Err(e) => server_error(&e),
+    }
+}
+
+async fn invitation_form(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    choose_form(&state, LinkPurpose::Invitation, &token).await
+}
+
+async fn reset_form(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    choose_form(&state, LinkPurpose::PasswordReset, &token).await
+}
+
+#[derive(Deserialize)]
+struct ChooseForm {
+    #[serde(default)]
+    password: String,
+}
+
+async fn choose_password(
+    state: &AppState,
+    purpose: LinkPurpose,
+    token: &str,
+    ip: &str,
+    f: ChooseForm,
+) -> Response {
+    let store = state.store();
+    let hash = auth::hash_secret(token);
+    let user_id = match store.peek_link(purpose, &hash).await {
+        Ok(Some(Some(id))) => id,
+        Ok(_) => return link_gone(state),
+        Err(e) => return server_error(&e),
+    };
+    let user = match store.user(user_id).await {
+        Ok(Some(u)) if !u.disabled => u,
+        Ok(_) => return link_gone(state),
+        Err(e) => return server_error(&e),
+    };
+    if let Err(p) = password::check(&f.password, &[&user.name, &user.email]) {
+        return render(
+            state,
+            StatusCode::BAD_REQUEST,
+            "choose_password.html",
+            "Choose your password",
+            None,
+            None,
+            Some(p.to_string()),
+            &ChooseBody { intro: "" },
+        );
+    }
+    let cost = state.settings().hash_cost;
+    let pw = f.password;
+    let Ok(Ok(password_hash)) =
+        tokio::task::spawn_blocking(move || auth::hash_password(&pw, cost)).await
+    else {
+        return server_error(&"password hashing failed");
+    };
+    match store.use_link(purpose, &hash).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return link_gone(state),
+        Err(e) => return server_error(&e),
+    }
+    if let Err(e) = store.set_password_hash(user.id, &password_hash).await {
+        return server_error(&e);
+    }
+    let who = SignedIn {
+        user: user.clone(),
+        credential: masthead_core::Credential::Session,
+        session: None,
+    };
+    let action = if purpose == LinkPurpose::Invitation {
+        "accepted invitation"
+    } else {
+        "reset password by link"
+    };
+    audit(state, Some(&who), action, &user.email, ip).await;
+    see_other("/newsroom/login?done=password-set", None)
+}
+
+async fn accept_invitation(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Form(f): Form<ChooseForm>,
+) -> Response {
+    choose_password(&state, LinkPurpose::Invitation, &token, &ip, f).await
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Form(f): Form<ChooseForm>,
+) -> Response {
+    choose_password(&state, LinkPurpose::PasswordReset, &token, &ip, f).await
 }
 
 #[derive(Deserialize, Default)]
@@ -982,6 +1590,12 @@ const AUDIT_ACTIONS: &[&str] = &[
     "disabled account",
     "enabled account",
     "created token",
+    "invited",
+    "accepted invitation",
+    "sent password reset",
+    "asked for a password reset",
+    "reset password by link",
+    "used write token",
 ];
 
 async fn audit_log(
