@@ -467,6 +467,9 @@ struct Written {
     author: String,
 }
 
+/// Whether a written article belongs in a filter's listing.
+type Membership = Box<dyn Fn(&Written) -> bool>;
+
 async fn set_listings_match_a_reference_and_follow_status_changes(t: TestStore) {
     let s = &t.store;
     for (slug, parent) in [("sport", None), ("football", Some("sport")), ("city", None)] {
@@ -525,7 +528,7 @@ async fn set_listings_match_a_reference_and_follow_status_changes(t: TestStore) 
     let w1 = s.author_by_slug("writer-1").await.unwrap().unwrap().id;
     let w2 = s.author_by_slug("writer-2").await.unwrap().unwrap().id;
     let excluded = [written[4].id, written[10].id];
-    let cases: Vec<(ArticleFilter, Box<dyn Fn(&Written) -> bool>)> = vec![
+    let cases: Vec<(ArticleFilter, Membership)> = vec![
         (ArticleFilter::default(), Box::new(|_| true)),
         (
             ArticleFilter {
