@@ -23,6 +23,7 @@ http_tests!(
     sessions_end_when_idle_and_at_their_absolute_limit,
     api_tokens_carry_their_accounts_role_narrowed_by_scope,
     invitations_and_password_resets_arrive_by_mail,
+    tokens_and_roles_are_managed_in_the_newsroom,
 );
 
 const PASSWORD: &str = "a long and unusual passphrase";
@@ -832,4 +833,96 @@ async fn invitations_and_password_resets_arrive_by_mail(db: TestDb) {
         .get_with("/newsroom/audit?action=invited", &[("Cookie", &admin)])
         .await;
     assert!(!filtered.body.contains("<td>disabled account</td>"));
+}
+
+async fn tokens_and_roles_are_managed_in_the_newsroom(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    let admin_id = add_user(&site, "admin@example.org", Role::Administrator).await;
+    let author_id = add_user(&site, "author@example.org", Role::Author).await;
+    let origin = site.origin();
+    let author = sign_in(&site, "author@example.org", PASSWORD)
+        .await
+        .unwrap();
+    let bad = site
+        .post_form(
+            "/newsroom/account/tokens",
+            &[
+                ("label", "script"),
+                ("scope", "write"),
+                ("expires_days", "0"),
+            ],
+            &[("Origin", &origin), ("Cookie", &author)],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    let made = site
+        .post_form(
+            "/newsroom/account/tokens",
+            &[
+                ("label", "script"),
+                ("scope", "write"),
+                ("expires_days", "30"),
+            ],
+            &[("Origin", &origin), ("Cookie", &author)],
+        )
+        .await;
+    assert_eq!(made.status, 200);
+    let token = common::between(&made.body, "<code class=\"token\">", "</code>")
+        .unwrap()
+        .to_owned();
+    assert!(token.starts_with("mh_"));
+    let me = site.request("GET", "/api/v1/me", Some(&token)).await;
+    assert_eq!(me.json()["role"], "author");
+    assert_eq!(me.json()["scope"], "write");
+    // Shown once: the account page lists it without the secret.
+    let later = site
+        .get_with("/newsroom/account", &[("Cookie", &author)])
+        .await;
+    assert!(later.body.contains("<td>script</td>") && !later.body.contains(&token));
+    let id = site.store.tokens_of(author_id).await.unwrap()[0].id;
+    let revoked = site
+        .post_form(
+            &format!("/newsroom/account/tokens/{id}/revoke"),
+            &[],
+            &[("Origin", &origin), ("Cookie", &author)],
+        )
+        .await;
+    assert_eq!(revoked.status, 303);
+    assert_eq!(
+        site.request("GET", "/api/v1/me", Some(&token)).await.status,
+        401
+    );
+
+    // Roles: an administrator changes someone else's, never their own.
+    let admin = sign_in(&site, "admin@example.org", PASSWORD).await.unwrap();
+    let promoted = site
+        .post_form(
+            &format!("/newsroom/users/{author_id}/role"),
+            &[("role", "editor")],
+            &[("Origin", &origin), ("Cookie", &admin)],
+        )
+        .await;
+    assert_eq!(promoted.status, 303);
+    let now = site.store.user(author_id).await.unwrap().unwrap();
+    assert_eq!(now.role, Role::Editor);
+    let own = site
+        .post_form(
+            &format!("/newsroom/users/{admin_id}/role"),
+            &[("role", "contributor")],
+            &[("Origin", &origin), ("Cookie", &admin)],
+        )
+        .await;
+    assert_eq!(own.status, 400);
+    let log = site
+        .store
+        .audit_entries(&Default::default(), 50, 0)
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.action == "changed role" && e.target.contains("author → editor"))
+    );
+    assert!(log.iter().any(|e| e.action == "created token"));
+    assert!(log.iter().any(|e| e.action == "revoked token"));
+    assert!(log.iter().all(|e| !format!("{e:?}").contains(&token)));
 }

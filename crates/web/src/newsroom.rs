@@ -78,8 +78,28 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             post(reset_password),
         ),
         (
+            spec(
+                Method::POST,
+                "/newsroom/account/tokens",
+                Some(ManageOwnAccount),
+            ),
+            post(create_token),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/account/tokens/{id}/revoke",
+                Some(ManageOwnAccount),
+            ),
+            post(revoke_token),
+        ),
+        (
             spec(Method::GET, "/newsroom/users", Some(ManageUsers)),
             get(users),
+        ),
+        (
+            spec(Method::POST, "/newsroom/users/{id}/role", Some(ManageUsers)),
+            post(change_role),
         ),
         (
             spec(Method::POST, "/newsroom/users/invite", Some(ManageUsers)),
@@ -782,6 +802,7 @@ struct SessionView {
 
 #[derive(Serialize)]
 struct TokenView {
+    id: i64,
     label: String,
     scope: &'static str,
     created: String,
@@ -792,6 +813,8 @@ struct TokenView {
 
 #[derive(Serialize)]
 struct AccountBody {
+    /// A token just created: shown on this one response only.
+    new_token: Option<String>,
     sessions: Vec<SessionView>,
     tokens: Vec<TokenView>,
 }
@@ -802,6 +825,7 @@ async fn account_page(
     status: StatusCode,
     notice: Option<String>,
     error: Option<String>,
+    new_token: Option<String>,
 ) -> Response {
     let store = state.store();
     let tz = state.settings();
@@ -816,6 +840,7 @@ async fn account_page(
     let now = state.now();
     let day = |t: chrono::DateTime<chrono::Utc>| DateView::new(t, tz).display;
     let body = AccountBody {
+        new_token,
         sessions: sessions
             .iter()
             .map(|s| SessionView {
@@ -829,6 +854,7 @@ async fn account_page(
         tokens: tokens
             .iter()
             .map(|t| TokenView {
+                id: t.id,
                 label: t.label.clone(),
                 scope: t.scope.as_str(),
                 created: day(t.created_at),
@@ -861,7 +887,15 @@ async fn account(
     Extension(who): Extension<SignedIn>,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
-    account_page(&state, &who, StatusCode::OK, notice_for(&q.done), None).await
+    account_page(
+        &state,
+        &who,
+        StatusCode::OK,
+        notice_for(&q.done),
+        None,
+        None,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -896,6 +930,7 @@ async fn change_password(
             StatusCode::BAD_REQUEST,
             None,
             Some(msg.into()),
+            None,
         )
         .await;
     }
@@ -906,6 +941,7 @@ async fn change_password(
             StatusCode::BAD_REQUEST,
             None,
             Some(p.to_string()),
+            None,
         )
         .await;
     }
@@ -930,6 +966,97 @@ async fn change_password(
     .await;
     match auth::start_session(&state, &who.user, &ip, &user_agent(&headers)).await {
         Ok(cookie) => see_other("/newsroom/account?done=password", Some(cookie)),
+        Err(e) => server_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    expires_days: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    let bad = |msg: &str| {
+        let (state, who, msg) = (state.clone(), who.clone(), msg.to_owned());
+        async move { account_page(&state, &who, StatusCode::BAD_REQUEST, None, Some(msg), None).await }
+    };
+    let label = f.label.trim();
+    if label.is_empty() || label.len() > 100 {
+        return bad("Give the token a label (up to 100 characters).").await;
+    }
+    let Ok(scope) = f.scope.parse::<masthead_core::TokenScope>() else {
+        return bad("Choose read or write.").await;
+    };
+    let expires = match f.expires_days.trim() {
+        "" => None,
+        days => match days.parse::<i64>() {
+            Ok(d) if (1..=3650).contains(&d) => Some(state.now() + chrono::Duration::days(d)),
+            _ => return bad("Expiry is a number of days from 1 to 3650, or empty.").await,
+        },
+    };
+    let secret = match auth::new_secret() {
+        Ok(s) => format!("{}{s}", auth::TOKEN_PREFIX),
+        Err(e) => return server_error(&e),
+    };
+    if let Err(e) = state
+        .store()
+        .create_token(
+            who.user.id,
+            label,
+            &auth::hash_secret(&secret),
+            scope,
+            expires,
+        )
+        .await
+    {
+        return server_error(&e);
+    }
+    audit(
+        &state,
+        Some(&who),
+        "created token",
+        &format!("{} ({}, {label})", who.user.email, scope.as_str()),
+        &ip,
+    )
+    .await;
+    account_page(&state, &who, StatusCode::OK, None, None, Some(secret)).await
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(id) = id.parse::<i64>() else {
+        return plain(StatusCode::NOT_FOUND, "No such token.");
+    };
+    match state.store().revoke_token(who.user.id, id).await {
+        Ok(true) => {
+            audit(
+                &state,
+                Some(&who),
+                "revoked token",
+                &format!("token {id}"),
+                &ip,
+            )
+            .await;
+            see_other("/newsroom/account?done=revoked", None)
+        }
+        Ok(false) => plain(
+            StatusCode::NOT_FOUND,
+            "You have no active token with that id.",
+        ),
         Err(e) => server_error(&e),
     }
 }
@@ -1064,6 +1191,8 @@ fn notice_for(code: &str) -> Option<String> {
             "test-mail" => "A test message is on its way to you.",
             "password" => "Your password is changed. Other browsers are signed out.",
             "password-set" => "Your password is set. Please sign in.",
+            "revoked" => "The token is revoked.",
+            "role" => "The role is changed.",
             _ => return None,
         }
         .to_owned(),
@@ -1211,6 +1340,49 @@ async fn invite(
     )
     .await;
     see_other("/newsroom/users?done=invited", None)
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+async fn change_role(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Path(id): Path<String>,
+    Form(f): Form<RoleForm>,
+) -> Response {
+    let Ok(id) = id.parse::<i64>() else {
+        return plain(StatusCode::NOT_FOUND, "No such account.");
+    };
+    let Ok(role) = f.role.parse::<Role>() else {
+        return plain(StatusCode::BAD_REQUEST, "Choose one of the four roles.");
+    };
+    // Nobody demotes themselves: the last administrator could lock everyone out.
+    if id == who.user.id {
+        return plain(StatusCode::BAD_REQUEST, "You cannot change your own role.");
+    }
+    let store = state.store();
+    let user = match store.user(id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return plain(StatusCode::NOT_FOUND, "No such account."),
+        Err(e) => return server_error(&e),
+    };
+    if let Err(e) = store.set_role(id, role).await {
+        return server_error(&e);
+    }
+    audit(
+        &state,
+        Some(&who),
+        "changed role",
+        &format!("{}: {} → {}", user.email, user.role, role),
+        &ip,
+    )
+    .await;
+    see_other("/newsroom/users?done=role", None)
 }
 
 async fn set_disabled(
@@ -1596,6 +1768,8 @@ const AUDIT_ACTIONS: &[&str] = &[
     "asked for a password reset",
     "reset password by link",
     "used write token",
+    "revoked token",
+    "changed role",
 ];
 
 async fn audit_log(
