@@ -8,6 +8,7 @@ pub mod excerpt;
 pub mod paging;
 pub mod password;
 pub mod slug;
+pub mod totp;
 
 pub use access::{Capability, Credential, Decision, Role, TokenScope};
 pub use article::{ArticleStatus, BodyFormat};
