@@ -24,6 +24,7 @@ http_tests!(
     api_tokens_carry_their_accounts_role_narrowed_by_scope,
     invitations_and_password_resets_arrive_by_mail,
     tokens_and_roles_are_managed_in_the_newsroom,
+    two_factor_sign_in_with_codes_and_recovery_codes,
 );
 
 const PASSWORD: &str = "a long and unusual passphrase";
@@ -925,4 +926,184 @@ async fn tokens_and_roles_are_managed_in_the_newsroom(db: TestDb) {
     assert!(log.iter().any(|e| e.action == "created token"));
     assert!(log.iter().any(|e| e.action == "revoked token"));
     assert!(log.iter().all(|e| !format!("{e:?}").contains(&token)));
+}
+
+async fn two_factor_sign_in_with_codes_and_recovery_codes(db: TestDb) {
+    use masthead_core::totp;
+    let site = TestSite::empty(db).await;
+    add_user(&site, "editor@example.org", Role::Editor).await;
+    let origin = site.origin();
+    let cookie = sign_in(&site, "editor@example.org", PASSWORD)
+        .await
+        .unwrap();
+    let post = |path: &'static str, form: Vec<(&'static str, String)>, cookie: String| {
+        let origin = origin.clone();
+        let site = &site;
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            site.post_form(path, &form, &[("Origin", &origin), ("Cookie", &cookie)])
+                .await
+        }
+    };
+    let setup = post("/newsroom/account/2fa/setup", vec![], cookie.clone()).await;
+    assert_eq!(setup.status, 200);
+    let secret: String = common::between(&setup.body, "<code class=\"totp-secret\">", "</code>")
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let key = totp::base32_decode(&secret).unwrap();
+    assert_eq!(key.len(), 20);
+    let code_now = || {
+        format!(
+            "{:06}",
+            totp::code_at(&key, totp::step_of(site.clock.now()))
+        )
+    };
+    let wrong = post(
+        "/newsroom/account/2fa/enable",
+        vec![("code", "000000".into())],
+        cookie.clone(),
+    )
+    .await;
+    assert_eq!(wrong.status, 400);
+    let on = post(
+        "/newsroom/account/2fa/enable",
+        vec![("code", code_now())],
+        cookie.clone(),
+    )
+    .await;
+    assert_eq!(on.status, 200);
+    let recovery: Vec<String> = on
+        .body
+        .split("<li><code>")
+        .skip(1)
+        .map(|s| s.split("</code>").next().unwrap().to_owned())
+        .collect();
+    assert_eq!(recovery.len(), 10);
+
+    // The password alone is no longer enough.
+    let half = site
+        .post_form(
+            "/newsroom/login",
+            &[
+                ("email", "editor@example.org"),
+                ("password", PASSWORD),
+                ("next", "/newsroom/account"),
+            ],
+            &[("Origin", &origin)],
+        )
+        .await;
+    assert_eq!(half.status, 200);
+    assert!(half.body.contains("six-digit code"));
+    let pending = half
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(pending.starts_with("masthead_2fa="));
+    assert!(
+        !half
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("masthead_session="))
+    );
+    // The code used to turn it on cannot be replayed.
+    let replay = post(
+        "/newsroom/login/2fa",
+        vec![("code", code_now())],
+        pending.clone(),
+    )
+    .await;
+    assert_eq!(replay.status, 401);
+    site.clock.advance(Duration::seconds(30));
+    let ok = post(
+        "/newsroom/login/2fa",
+        vec![("code", code_now()), ("next", "/newsroom/account".into())],
+        pending.clone(),
+    )
+    .await;
+    assert_eq!(ok.status, 303);
+    assert_eq!(ok.header("location"), Some("/newsroom/account"));
+    let session = ok
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        site.get_with("/newsroom/", &[("Cookie", &session)])
+            .await
+            .status,
+        200
+    );
+    // The half-done sign-in is used up.
+    let again = post("/newsroom/login/2fa", vec![("code", code_now())], pending).await;
+    assert_eq!(again.status, 303);
+    assert_eq!(again.header("location"), Some("/newsroom/login"));
+
+    // A recovery code works once.
+    for (attempt, want) in [(1, 303), (2, 401)] {
+        let half = site
+            .post_form(
+                "/newsroom/login",
+                &[("email", "editor@example.org"), ("password", PASSWORD)],
+                &[("Origin", &origin)],
+            )
+            .await;
+        let pending = half
+            .header("set-cookie")
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let r = post(
+            "/newsroom/login/2fa",
+            vec![("code", recovery[0].to_uppercase())],
+            pending,
+        )
+        .await;
+        assert_eq!(r.status, want, "recovery attempt {attempt}");
+    }
+    let account = site
+        .get_with("/newsroom/account", &[("Cookie", &session)])
+        .await;
+    assert!(account.body.contains("Recovery codes left: 9"));
+    // Turning it off needs the password.
+    let no = post(
+        "/newsroom/account/2fa/disable",
+        vec![("password", "wrong one".into())],
+        session.clone(),
+    )
+    .await;
+    assert_eq!(no.status, 400);
+    let off = post(
+        "/newsroom/account/2fa/disable",
+        vec![("password", PASSWORD.into())],
+        session,
+    )
+    .await;
+    assert_eq!(off.status, 303);
+    assert!(
+        sign_in(&site, "editor@example.org", PASSWORD)
+            .await
+            .is_some()
+    );
+    let log = site
+        .store
+        .audit_entries(&Default::default(), 100, 0)
+        .await
+        .unwrap();
+    for action in [
+        "turned on two-factor",
+        "second factor failed",
+        "turned off two-factor",
+    ] {
+        assert!(log.iter().any(|e| e.action == action), "{action}");
+    }
+    assert!(log.iter().all(|e| !format!("{e:?}").contains(&secret)));
 }

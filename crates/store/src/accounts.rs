@@ -124,6 +124,8 @@ pub enum LinkPurpose {
     Invitation,
     /// Lets someone who forgot their password set a new one.
     PasswordReset,
+    /// Between a right password and the second factor: a few minutes, once.
+    SecondFactor,
 }
 
 impl LinkPurpose {
@@ -132,6 +134,7 @@ impl LinkPurpose {
             LinkPurpose::Setup => "setup",
             LinkPurpose::Invitation => "invitation",
             LinkPurpose::PasswordReset => "password_reset",
+            LinkPurpose::SecondFactor => "second_factor",
         }
     }
 }
@@ -663,4 +666,130 @@ impl Store {
 enum UserKey<'a> {
     Id(i64),
     Email(&'a str),
+}
+
+// ---------------------------------------------------------------------- two-factor
+
+impl Store {
+    /// Stores a new, not yet confirmed TOTP secret (base32); sign-in keeps working
+    /// with the password alone until [`Store::enable_totp`].
+    pub async fn set_pending_totp(&self, user_id: i64, secret: &str) -> Result<(), StoreError> {
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "UPDATE users SET totp_secret = $1, totp_enabled = FALSE, totp_last_step = NULL
+                 WHERE id = $2",
+            )
+            .bind(secret)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The account's TOTP secret (base32) and the step of the last code accepted.
+    pub async fn totp_secret(
+        &self,
+        user_id: i64,
+    ) -> Result<Option<(String, Option<i64>)>, StoreError> {
+        let row: Option<(Option<String>, Option<i64>)> = with_pool!(&self.read, |p| {
+            sqlx::query_as("SELECT totp_secret, totp_last_step FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(p)
+                .await?
+        });
+        Ok(row.and_then(|(s, step)| s.map(|s| (s, step))))
+    }
+
+    /// Turns two-factor sign-in on, with fresh recovery codes (their hashes).
+    pub async fn enable_totp(&self, user_id: i64, recovery: &[String]) -> Result<(), StoreError> {
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "UPDATE users SET totp_enabled = TRUE WHERE id = $1 AND totp_secret IS NOT NULL",
+            )
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            for h in recovery {
+                sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                    .bind(user_id)
+                    .bind(h)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn disable_totp(&self, user_id: i64) -> Result<(), StoreError> {
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "UPDATE users SET totp_secret = NULL, totp_enabled = FALSE, totp_last_step = NULL
+                 WHERE id = $1",
+            )
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Records that the code of `step` was used; false when it (or a later one) was
+    /// used already, so a code seen over someone's shoulder cannot be replayed.
+    pub async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool, StoreError> {
+        let n = write_tx!(self, |tx| {
+            sqlx::query(
+                "UPDATE users SET totp_last_step = $1
+                 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+            )
+            .bind(step)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    /// Uses a recovery code (by its hash); each works once.
+    pub async fn use_recovery_code(
+        &self,
+        user_id: i64,
+        code_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let now = self.clock.now();
+        let n = write_tx!(self, |tx| {
+            sqlx::query(
+                "UPDATE recovery_codes SET used_at = $1
+                 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(user_id)
+            .bind(code_hash)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    /// Recovery codes not yet used.
+    pub async fn recovery_codes_left(&self, user_id: i64) -> Result<i64, StoreError> {
+        Ok(with_pool!(&self.read, |p| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+            )
+            .bind(user_id)
+            .fetch_one(p)
+            .await?
+        }))
+    }
 }

@@ -23,6 +23,10 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     vec![
         (spec(Method::GET, "/newsroom/login", None), get(login_form)),
         (spec(Method::POST, "/newsroom/login", None), post(login)),
+        (
+            spec(Method::POST, "/newsroom/login/2fa", None),
+            post(second_factor),
+        ),
         (spec(Method::POST, "/newsroom/logout", None), post(logout)),
         (
             spec(Method::GET, "/newsroom/setup/{token}", None),
@@ -84,6 +88,30 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 Some(ManageOwnAccount),
             ),
             post(create_token),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/account/2fa/setup",
+                Some(ManageOwnAccount),
+            ),
+            post(totp_setup),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/account/2fa/enable",
+                Some(ManageOwnAccount),
+            ),
+            post(totp_enable),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/account/2fa/disable",
+                Some(ManageOwnAccount),
+            ),
+            post(totp_disable),
         ),
         (
             spec(
@@ -524,6 +552,9 @@ async fn login(
     {
         return server_error(&e);
     }
+    if user.totp_enabled {
+        return ask_second_factor(&state, &user, &f.next).await;
+    }
     // A fresh session id at every sign-in; any old one from this browser is ended.
     if let Some(old) = auth::cookie(&headers, auth::SESSION_COOKIE)
         && let Err(e) = store.delete_session(&auth::hash_secret(old)).await
@@ -813,6 +844,8 @@ struct TokenView {
 
 #[derive(Serialize)]
 struct AccountBody {
+    totp_enabled: bool,
+    recovery_left: i64,
     /// A token just created: shown on this one response only.
     new_token: Option<String>,
     sessions: Vec<SessionView>,
@@ -839,7 +872,17 @@ async fn account_page(
     let current = who.session.as_ref().map(|s| s.id_hash.as_str());
     let now = state.now();
     let day = |t: chrono::DateTime<chrono::Utc>| DateView::new(t, tz).display;
+    let recovery_left = match store.recovery_codes_left(who.user.id).await {
+        Ok(n) => n,
+        Err(e) => return server_error(&e),
+    };
+    let totp_enabled = match store.user(who.user.id).await {
+        Ok(u) => u.is_some_and(|u| u.totp_enabled),
+        Err(e) => return server_error(&e),
+    };
     let body = AccountBody {
+        totp_enabled,
+        recovery_left,
         new_token,
         sessions: sessions
             .iter()
@@ -1193,6 +1236,7 @@ fn notice_for(code: &str) -> Option<String> {
             "password-set" => "Your password is set. Please sign in.",
             "revoked" => "The token is revoked.",
             "role" => "The role is changed.",
+            "2fa-off" => "Two-factor sign-in is off.",
             _ => return None,
         }
         .to_owned(),
@@ -1770,6 +1814,9 @@ const AUDIT_ACTIONS: &[&str] = &[
     "used write token",
     "revoked token",
     "changed role",
+    "turned on two-factor",
+    "turned off two-factor",
+    "second factor failed",
 ];
 
 async fn audit_log(
@@ -1826,6 +1873,345 @@ async fn audit_log(
         Some(&who),
         &body,
     )
+}
+
+// ---------------------------------------------------------------------- two-factor
+
+/// The cookie that carries a half-finished sign-in (right password, code pending).
+const SECOND_FACTOR_COOKIE: &str = "masthead_2fa";
+
+fn second_factor_cookie(state: &AppState, secret: &str, max_age: i64) -> String {
+    let secure = if state.settings().https {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{SECOND_FACTOR_COOKIE}={secret}; Path=/newsroom/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    )
+}
+
+#[derive(Serialize)]
+struct SecondFactorBody {
+    next: String,
+}
+
+/// After a right password for an account with two-factor on: remember the half-done
+/// sign-in for five minutes and ask for the code.
+async fn ask_second_factor(state: &AppState, user: &masthead_store::User, next: &str) -> Response {
+    let secret = match auth::new_secret() {
+        Ok(s) => s,
+        Err(e) => return server_error(&e),
+    };
+    if let Err(e) = state
+        .store()
+        .create_link(
+            LinkPurpose::SecondFactor,
+            &auth::hash_secret(&secret),
+            Some(user.id),
+            state.now() + chrono::Duration::minutes(5),
+        )
+        .await
+    {
+        return server_error(&e);
+    }
+    let mut res = page(
+        state,
+        StatusCode::OK,
+        "second_factor.html",
+        "Two-factor sign-in",
+        None,
+        &SecondFactorBody {
+            next: safe_next(next).to_owned(),
+        },
+    );
+    if let Ok(v) = HeaderValue::from_str(&second_factor_cookie(state, &secret, 300)) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Whether `typed` is the account's current code (unused) or one of its recovery codes.
+async fn second_factor_ok(state: &AppState, user_id: i64, typed: &str) -> Result<bool, StoreError> {
+    let store = state.store();
+    let Some((secret, last)) = store.totp_secret(user_id).await? else {
+        return Ok(false);
+    };
+    let key = masthead_core::totp::base32_decode(&secret).unwrap_or_default();
+    if let Some(step) = masthead_core::totp::verify(&key, typed, state.now(), last) {
+        return store.use_totp_step(user_id, step).await;
+    }
+    let normalised: String = typed
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    // Recovery codes are eight base32 characters (40 random bits), shown as two fours.
+    if normalised.len() == 8 {
+        return store
+            .use_recovery_code(user_id, &auth::hash_secret(&normalised))
+            .await;
+    }
+    Ok(false)
+}
+
+async fn second_factor(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    headers: HeaderMap,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let store = state.store();
+    let Some(pending) = auth::cookie(&headers, SECOND_FACTOR_COOKIE).map(auth::hash_secret) else {
+        return see_other("/newsroom/login", None);
+    };
+    let user_id = match store.peek_link(LinkPurpose::SecondFactor, &pending).await {
+        Ok(Some(Some(id))) => id,
+        Ok(_) => return see_other("/newsroom/login", None),
+        Err(e) => return server_error(&e),
+    };
+    let user = match store.user(user_id).await {
+        Ok(Some(u)) if !u.disabled => u,
+        Ok(_) => return see_other("/newsroom/login", None),
+        Err(e) => return server_error(&e),
+    };
+    // Guessing codes slows down like guessing passwords.
+    let subjects = [format!("account:{}", user.email), format!("address:{ip}")];
+    let settings = state.settings();
+    let mut failures = 0;
+    for s in &subjects {
+        match store
+            .sign_in_failures(s, state.now() - settings.sign_in_window)
+            .await
+        {
+            Ok(n) => failures = failures.max(n),
+            Err(e) => return server_error(&e),
+        }
+    }
+    let delay = masthead_core::access::sign_in_delay(
+        failures,
+        settings.sign_in_step,
+        settings.sign_in_max_delay,
+    );
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let ok = match second_factor_ok(&state, user.id, &f.code).await {
+        Ok(ok) => ok,
+        Err(e) => return server_error(&e),
+    };
+    let who = SignedIn {
+        user: user.clone(),
+        credential: masthead_core::Credential::Session,
+        session: None,
+    };
+    if !ok {
+        if let Err(e) = store.record_sign_in_failure(&subjects).await {
+            return server_error(&e);
+        }
+        audit(&state, Some(&who), "second factor failed", "", &ip).await;
+        return render(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            "second_factor.html",
+            "Two-factor sign-in",
+            None,
+            None,
+            Some("That code is not right, or was used already.".into()),
+            &SecondFactorBody {
+                next: safe_next(&f.next).to_owned(),
+            },
+        );
+    }
+    match store.use_link(LinkPurpose::SecondFactor, &pending).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return see_other("/newsroom/login", None),
+        Err(e) => return server_error(&e),
+    }
+    let cookie = match auth::start_session(&state, &user, &ip, &user_agent(&headers)).await {
+        Ok(c) => c,
+        Err(e) => return server_error(&e),
+    };
+    audit(&state, Some(&who), "signed in", "with two-factor", &ip).await;
+    let mut res = see_other(safe_next(&f.next), Some(cookie));
+    if let Ok(v) = HeaderValue::from_str(&second_factor_cookie(&state, "", 0)) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+#[derive(Serialize)]
+struct TotpSetupBody {
+    secret: String,
+    uri: String,
+    recovery: Vec<String>,
+}
+
+async fn totp_setup(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+) -> Response {
+    let mut key = [0u8; 20];
+    if getrandom::fill(&mut key).is_err() {
+        return server_error(&"no randomness for the key");
+    }
+    let secret = masthead_core::totp::base32_encode(&key);
+    if let Err(e) = state.store().set_pending_totp(who.user.id, &secret).await {
+        return server_error(&e);
+    }
+    totp_setup_page(&state, &who, &secret, StatusCode::OK, None)
+}
+
+fn totp_setup_page(
+    state: &AppState,
+    who: &SignedIn,
+    secret: &str,
+    status: StatusCode,
+    error: Option<String>,
+) -> Response {
+    let key = masthead_core::totp::base32_decode(secret).unwrap_or_default();
+    let grouped = secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let body = TotpSetupBody {
+        secret: grouped,
+        uri: masthead_core::totp::otpauth_uri(&state.settings().title, &who.user.email, &key),
+        recovery: Vec::new(),
+    };
+    render(
+        state,
+        status,
+        "totp_setup.html",
+        "Set up two-factor sign-in",
+        Some(who),
+        None,
+        error,
+        &body,
+    )
+}
+
+async fn totp_enable(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let store = state.store();
+    let secret = match store.totp_secret(who.user.id).await {
+        Ok(Some((s, _))) => s,
+        Ok(None) => return see_other("/newsroom/account", None),
+        Err(e) => return server_error(&e),
+    };
+    let key = masthead_core::totp::base32_decode(&secret).unwrap_or_default();
+    let Some(step) = masthead_core::totp::verify(&key, &f.code, state.now(), None) else {
+        let msg = "That code is not right. Check the app's clock and try the current code.";
+        return totp_setup_page(
+            &state,
+            &who,
+            &secret,
+            StatusCode::BAD_REQUEST,
+            Some(msg.into()),
+        );
+    };
+    let mut codes = Vec::new();
+    for _ in 0..10 {
+        let mut raw = [0u8; 5];
+        if getrandom::fill(&mut raw).is_err() {
+            return server_error(&"no randomness for recovery codes");
+        }
+        codes.push(masthead_core::totp::base32_encode(&raw).to_ascii_lowercase());
+    }
+    let hashes: Vec<String> = codes.iter().map(|c| auth::hash_secret(c)).collect();
+    if let Err(e) = store.enable_totp(who.user.id, &hashes).await {
+        return server_error(&e);
+    }
+    if let Err(e) = store.use_totp_step(who.user.id, step).await {
+        return server_error(&e);
+    }
+    audit(
+        &state,
+        Some(&who),
+        "turned on two-factor",
+        &who.user.email,
+        &ip,
+    )
+    .await;
+    let body = TotpSetupBody {
+        secret: String::new(),
+        uri: String::new(),
+        recovery: codes
+            .iter()
+            .map(|c| format!("{}-{}", &c[..4], &c[4..]))
+            .collect(),
+    };
+    render(
+        &state,
+        StatusCode::OK,
+        "totp_setup.html",
+        "Two-factor sign-in is on",
+        Some(&who),
+        None,
+        None,
+        &body,
+    )
+}
+
+#[derive(Deserialize)]
+struct PasswordOnly {
+    #[serde(default)]
+    password: String,
+}
+
+async fn totp_disable(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Form(f): Form<PasswordOnly>,
+) -> Response {
+    let store = state.store();
+    let stored = match store.password_hash(who.user.id).await {
+        Ok(h) => h.unwrap_or_default(),
+        Err(e) => return server_error(&e),
+    };
+    let pw = f.password;
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&pw, &stored))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        let msg = "Your password was not right; two-factor sign-in stays on.";
+        return account_page(
+            &state,
+            &who,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some(msg.into()),
+            None,
+        )
+        .await;
+    }
+    if let Err(e) = store.disable_totp(who.user.id).await {
+        return server_error(&e);
+    }
+    audit(
+        &state,
+        Some(&who),
+        "turned off two-factor",
+        &who.user.email,
+        &ip,
+    )
+    .await;
+    see_other("/newsroom/account?done=2fa-off", None)
 }
 
 #[cfg(test)]
