@@ -42,6 +42,10 @@ pub struct ServeArgs {
     /// Render every page afresh (for measuring and debugging)
     #[arg(long, env = "MASTHEAD_NO_PAGE_CACHE")]
     pub no_page_cache: bool,
+    /// The site's public address, e.g. https://news.example [default: http://ADDR]; an
+    /// https URL also makes session cookies Secure
+    #[arg(long, env = "MASTHEAD_SITE_URL")]
+    pub site_url: Option<String>,
     /// SMTP server for outgoing mail [default: none; mail is written to DATA/mail/]
     #[arg(long, env = "MASTHEAD_SMTP_HOST")]
     pub smtp_host: Option<String>,
@@ -73,6 +77,7 @@ pub struct FileConfig {
     pub title: Option<String>,
     pub tagline: Option<String>,
     pub per_page: Option<u32>,
+    pub site_url: Option<String>,
     pub smtp_host: Option<String>,
     pub smtp_port: Option<u16>,
     pub smtp_security: Option<String>,
@@ -118,6 +123,8 @@ pub struct Resolved {
     pub tagline: Option<String>,
     pub per_page: u32,
     pub mail: masthead_web::mail::MailSettings,
+    /// The configured public address, if any (else the listening address is used).
+    pub site_url: Option<String>,
 }
 
 pub fn resolve_site(args: &SiteArgs, file: &FileConfig) -> Result<(PathBuf, String, Tz)> {
@@ -158,7 +165,23 @@ pub fn resolve_serve(args: &ServeArgs) -> Result<Resolved> {
         bail!("per_page must be between 1 and 100; it is {per_page}");
     }
     let mail = resolve_mail(args, &file, &data)?;
+    let site_url = match args.site_url.clone().or_else(|| file.site_url.clone()) {
+        None => None,
+        Some(u) => {
+            let u = u.trim().trim_end_matches('/').to_owned();
+            let rest = u
+                .strip_prefix("https://")
+                .or_else(|| u.strip_prefix("http://"));
+            if rest.is_none_or(|r| r.is_empty() || r.contains(['/', '?', '#', ' '])) {
+                bail!(
+                    "the site URL \"{u}\" must be http:// or https:// and a host, without a path"
+                );
+            }
+            Some(u)
+        }
+    };
     Ok(Resolved {
+        site_url,
         mail,
         data,
         database_url,

@@ -229,20 +229,6 @@ async fn serve(args: ServeArgs) -> Result<()> {
             .unwrap_or_default(),
     };
     let theme = masthead_render::Theme::load(cfg.theme.as_deref()).map_err(|e| anyhow!("{e}"))?;
-    let settings = SiteSettings {
-        title: title.clone(),
-        tagline,
-        timezone: cfg.timezone,
-        per_page: cfg.per_page,
-        page_cache: cfg.page_cache,
-        mail: cfg.mail.clone(),
-        ..SiteSettings::default()
-    };
-    let state = AppState::new(store.clone(), theme, settings);
-    state.catch_up().await;
-    let follower = state.spawn_change_follower();
-    let mail_sender = masthead_web::mail::spawn_sender(&state);
-
     let listener = tokio::net::TcpListener::bind(cfg.addr).await.map_err(|e| match e.kind() {
         std::io::ErrorKind::AddrInUse => anyhow!(
             "the address {} is already in use; stop the other server or choose another with --addr",
@@ -252,6 +238,25 @@ async fn serve(args: ServeArgs) -> Result<()> {
         _ => anyhow!("cannot listen on {}: {e}", cfg.addr),
     })?;
     let local = listener.local_addr().unwrap_or(cfg.addr);
+    let site_url = cfg
+        .site_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
+    let settings = SiteSettings {
+        title: title.clone(),
+        tagline,
+        timezone: cfg.timezone,
+        per_page: cfg.per_page,
+        page_cache: cfg.page_cache,
+        mail: cfg.mail.clone(),
+        https: site_url.starts_with("https://"),
+        site_url,
+        ..SiteSettings::default()
+    };
+    let state = AppState::new(store.clone(), theme, settings);
+    state.catch_up().await;
+    let follower = state.spawn_change_follower();
+    let mail_sender = masthead_web::mail::spawn_sender(&state);
     say(&format!(
         "Masthead is serving {title} at http://{local}/ ({} database, cache {})",
         store.backend().name(),

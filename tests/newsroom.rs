@@ -730,11 +730,12 @@ async fn invitations_and_password_resets_arrive_by_mail(db: TestDb) {
 
     // Forgot password: the same answer for a known and an unknown address, mail only
     // for the known one.
+    // Sent straight to the server with a forged Host: the link must still be ours.
     let known = site
         .post_form(
             "/newsroom/forgot",
             &[("email", "eve@example.org")],
-            &[("Origin", &origin)],
+            &[("Host", "evil.example")],
         )
         .await;
     let unknown = site
@@ -749,6 +750,10 @@ async fn invitations_and_password_resets_arrive_by_mail(db: TestDb) {
     let mail = site.delivered_mail(2).await;
     assert_eq!(mail.len(), 2);
     assert!(mail[1].contains("To: eve@example.org") && mail[1].contains("new password"));
+    assert!(
+        !mail[1].contains("evil.example"),
+        "links use the configured site URL"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(
         site.delivered_mail(2).await.len(),

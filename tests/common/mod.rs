@@ -70,7 +70,10 @@ impl TestSite {
         if opts.demo {
             masthead_demo::seed(&t.store).await.unwrap();
         }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
         let settings = SiteSettings {
+            site_url: format!("http://{addr}"),
             title: "The Test Courier".to_owned(),
             tagline: "Tested daily".to_owned(),
             // Real argon2id, at a cost that keeps tests quick.
@@ -94,8 +97,6 @@ impl TestSite {
         state.catch_up().await;
         let follower = state.spawn_change_follower();
         let mail_sender = masthead_web::mail::spawn_sender(&state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let app = masthead_web::router(state.clone());
         let server = tokio::spawn(async move {
             let _follower = follower;

@@ -48,7 +48,9 @@ pub struct SiteSettings {
     pub page_cache: bool,
     /// How often to look for changes made by other processes.
     pub change_poll: Duration,
-    /// The site is served over https (behind a proxy, say): session cookies get `Secure`.
+    /// The site's public address, for links in mail.
+    pub site_url: String,
+    /// The site is served over https (its URL says so): session cookies get `Secure`.
     pub https: bool,
     /// How long newsroom sessions live.
     pub sessions: auth::SessionRules,
@@ -80,6 +82,7 @@ impl Default for SiteSettings {
             home_sections: 6,
             page_cache: true,
             change_poll: Duration::from_millis(500),
+            site_url: "http://127.0.0.1:8080".to_owned(),
             https: false,
             sessions: auth::SessionRules::default(),
             hash_cost: auth::HashCost::default(),

@@ -1262,26 +1262,16 @@ async fn users(
     .await
 }
 
-/// The site's own address as the request names it, for links in mail.
-fn site_base(state: &AppState, headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && !h.contains(['/', ' ', '@']))
-        .unwrap_or("localhost");
-    let scheme = if state.settings().https {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}")
+/// The site's own address for links in mail: the configured site URL, never the
+/// request's Host header (a forged Host would send reset links to another site).
+fn site_base(state: &AppState) -> &str {
+    state.settings().site_url.trim_end_matches('/')
 }
 
 /// Makes a one-time link for `user_id` and queues the mail that carries it.
 #[expect(clippy::too_many_arguments, reason = "the mail's parts")]
 async fn mail_link(
     state: &AppState,
-    headers: &HeaderMap,
     purpose: LinkPurpose,
     path: &str,
     template: &str,
@@ -1308,7 +1298,7 @@ async fn mail_link(
         name: &user.name,
         inviter,
         role: user.role.label(),
-        link: format!("{}{path}{secret}", site_base(state, headers)),
+        link: format!("{}{path}{secret}", site_base(state)),
         expires: DateView::new(expires, state.settings()).display,
     };
     let mail = crate::mail::compose(state, template, &user.email, &ctx)?;
@@ -1322,7 +1312,6 @@ async fn invite(
     State(state): State<AppState>,
     Extension(who): Extension<SignedIn>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
-    headers: HeaderMap,
     Form(f): Form<InviteForm>,
 ) -> Response {
     let email = f.email.trim().to_lowercase();
@@ -1363,7 +1352,6 @@ async fn invite(
     let lifetime = state.settings().link_lifetime;
     if let Err(e) = mail_link(
         &state,
-        &headers,
         LinkPurpose::Invitation,
         "/newsroom/invitation/",
         "invitation",
@@ -1492,7 +1480,6 @@ async fn send_reset_for(
     State(state): State<AppState>,
     Extension(who): Extension<SignedIn>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
     let Ok(id) = id.parse::<i64>() else {
@@ -1506,7 +1493,6 @@ async fn send_reset_for(
     let lifetime = state.settings().reset_lifetime;
     if let Err(e) = mail_link(
         &state,
-        &headers,
         LinkPurpose::PasswordReset,
         "/newsroom/reset/",
         "password_reset",
@@ -1572,7 +1558,6 @@ struct ForgotForm {
 async fn forgot(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
-    headers: HeaderMap,
     Form(f): Form<ForgotForm>,
 ) -> Response {
     let email = f.email.trim().to_lowercase();
@@ -1598,7 +1583,6 @@ async fn forgot(
         let lifetime = state.settings().reset_lifetime;
         if let Err(e) = mail_link(
             &state,
-            &headers,
             LinkPurpose::PasswordReset,
             "/newsroom/reset/",
             "password_reset",
