@@ -1269,7 +1269,6 @@ fn site_base(state: &AppState) -> &str {
 }
 
 /// Makes a one-time link for `user_id` and queues the mail that carries it.
-#[expect(clippy::too_many_arguments, reason = "the mail's parts")]
 async fn mail_link(
     state: &AppState,
     purpose: LinkPurpose,
