@@ -483,25 +483,8 @@ async fn login(
     let store = state.store();
     let now = state.now();
     let subjects = [format!("account:{email}"), format!("address:{ip}")];
-    // Slow down guessing: each recent failure for this account or this address adds
-    // a step of delay, up to a cap. Nobody is locked out.
-    let mut failures = 0;
-    for s in &subjects {
-        match store
-            .sign_in_failures(s, now - settings.sign_in_window)
-            .await
-        {
-            Ok(n) => failures = failures.max(n),
-            Err(e) => return server_error(&e),
-        }
-    }
-    let delay = masthead_core::access::sign_in_delay(
-        failures,
-        settings.sign_in_step,
-        settings.sign_in_max_delay,
-    );
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
+    if let Err(e) = slow_down(&state, &subjects).await {
+        return server_error(&e);
     }
     let user = match store.user_by_email(&email).await {
         Ok(u) => u,
@@ -697,11 +680,7 @@ async fn setup(
     if let Err(p) = password::check(&f.password, &[name, &email]) {
         return again(p.to_string());
     }
-    let cost = state.settings().hash_cost;
-    let pw = f.password.clone();
-    let Ok(Ok(password_hash)) =
-        tokio::task::spawn_blocking(move || auth::hash_password(&pw, cost)).await
-    else {
+    let Some(password_hash) = hash_new_password(&state, &f.password).await else {
         return server_error(&"password hashing failed");
     };
     // Use the link first: two people racing with the same link make one account.
@@ -957,14 +936,10 @@ async fn change_password(
     Form(f): Form<PasswordForm>,
 ) -> Response {
     let store = state.store();
-    let stored = match store.password_hash(who.user.id).await {
-        Ok(h) => h.unwrap_or_default(),
+    let ok = match own_password_ok(&state, who.user.id, &f.current).await {
+        Ok(ok) => ok,
         Err(e) => return server_error(&e),
     };
-    let current = f.current.clone();
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&current, &stored))
-        .await
-        .unwrap_or(false);
     if !ok {
         let msg = "Your current password was not right; nothing was changed.";
         return account_page(
@@ -988,10 +963,7 @@ async fn change_password(
         )
         .await;
     }
-    let cost = state.settings().hash_cost;
-    let pw = f.new_password.clone();
-    let Ok(Ok(hash)) = tokio::task::spawn_blocking(move || auth::hash_password(&pw, cost)).await
-    else {
+    let Some(hash) = hash_new_password(&state, &f.new_password).await else {
         return server_error(&"password hashing failed");
     };
     // Every session ends with the old password, this one included; this browser gets
@@ -1700,11 +1672,7 @@ async fn choose_password(
             &ChooseBody { intro: "" },
         );
     }
-    let cost = state.settings().hash_cost;
-    let pw = f.password;
-    let Ok(Ok(password_hash)) =
-        tokio::task::spawn_blocking(move || auth::hash_password(&pw, cost)).await
-    else {
+    let Some(password_hash) = hash_new_password(state, &f.password).await else {
         return server_error(&"password hashing failed");
     };
     match store.use_link(purpose, &hash).await {
@@ -1879,6 +1847,51 @@ struct SecondFactorBody {
     next: String,
 }
 
+/// Slows down guessing: each recent failure for any of `subjects` (an account, a client
+/// address) adds a step of delay, up to a cap. Nobody is locked out.
+async fn slow_down(state: &AppState, subjects: &[String]) -> Result<(), StoreError> {
+    let settings = state.settings();
+    let since = state.now() - settings.sign_in_window;
+    let mut failures = 0;
+    for s in subjects {
+        failures = failures.max(state.store().sign_in_failures(s, since).await?);
+    }
+    let delay = masthead_core::access::sign_in_delay(
+        failures,
+        settings.sign_in_step,
+        settings.sign_in_max_delay,
+    );
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    Ok(())
+}
+
+/// Hashes a new password off the async threads (hashing is slow on purpose).
+async fn hash_new_password(state: &AppState, password: &str) -> Option<String> {
+    let cost = state.settings().hash_cost;
+    let pw = password.to_owned();
+    tokio::task::spawn_blocking(move || auth::hash_password(&pw, cost))
+        .await
+        .ok()?
+        .ok()
+}
+
+/// Whether `typed` is the account's current password.
+async fn own_password_ok(state: &AppState, user_id: i64, typed: &str) -> Result<bool, StoreError> {
+    let stored = state
+        .store()
+        .password_hash(user_id)
+        .await?
+        .unwrap_or_default();
+    let typed = typed.to_owned();
+    Ok(
+        tokio::task::spawn_blocking(move || auth::verify_password(&typed, &stored))
+            .await
+            .unwrap_or(false),
+    )
+}
+
 /// After a right password for an account with two-factor on: remember the half-done
 /// sign-in for five minutes and ask for the code.
 async fn ask_second_factor(state: &AppState, user: &masthead_store::User, next: &str) -> Response {
@@ -1968,24 +1981,8 @@ async fn second_factor(
     };
     // Guessing codes slows down like guessing passwords.
     let subjects = [format!("account:{}", user.email), format!("address:{ip}")];
-    let settings = state.settings();
-    let mut failures = 0;
-    for s in &subjects {
-        match store
-            .sign_in_failures(s, state.now() - settings.sign_in_window)
-            .await
-        {
-            Ok(n) => failures = failures.max(n),
-            Err(e) => return server_error(&e),
-        }
-    }
-    let delay = masthead_core::access::sign_in_delay(
-        failures,
-        settings.sign_in_step,
-        settings.sign_in_max_delay,
-    );
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
+    if let Err(e) = slow_down(&state, &subjects).await {
+        return server_error(&e);
     }
     let ok = match second_factor_ok(&state, user.id, &f.code).await {
         Ok(ok) => ok,
@@ -2163,14 +2160,10 @@ async fn totp_disable(
     Form(f): Form<PasswordOnly>,
 ) -> Response {
     let store = state.store();
-    let stored = match store.password_hash(who.user.id).await {
-        Ok(h) => h.unwrap_or_default(),
+    let ok = match own_password_ok(&state, who.user.id, &f.password).await {
+        Ok(ok) => ok,
         Err(e) => return server_error(&e),
     };
-    let pw = f.password;
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&pw, &stored))
-        .await
-        .unwrap_or(false);
     if !ok {
         let msg = "Your password was not right; two-factor sign-in stays on.";
         return account_page(
