@@ -25,6 +25,7 @@ http_tests!(
     invitations_and_password_resets_arrive_by_mail,
     tokens_and_roles_are_managed_in_the_newsroom,
     two_factor_sign_in_with_codes_and_recovery_codes,
+    two_factor_can_be_required_for_editors_and_administrators,
 );
 
 const PASSWORD: &str = "a long and unusual passphrase";
@@ -1111,4 +1112,96 @@ async fn two_factor_sign_in_with_codes_and_recovery_codes(db: TestDb) {
         assert!(log.iter().any(|e| e.action == action), "{action}");
     }
     assert!(log.iter().all(|e| !format!("{e:?}").contains(&secret)));
+}
+
+async fn two_factor_can_be_required_for_editors_and_administrators(db: TestDb) {
+    use masthead_core::totp;
+    let site = TestSite::empty(db).await;
+    add_user(&site, "admin@example.org", Role::Administrator).await;
+    add_user(&site, "editor@example.org", Role::Editor).await;
+    add_user(&site, "author@example.org", Role::Author).await;
+    let origin = site.origin();
+    let admin = sign_in(&site, "admin@example.org", PASSWORD).await.unwrap();
+    let editor = sign_in(&site, "editor@example.org", PASSWORD)
+        .await
+        .unwrap();
+    let author = sign_in(&site, "author@example.org", PASSWORD)
+        .await
+        .unwrap();
+    let on = site
+        .post_form(
+            "/newsroom/settings/two-factor",
+            &[("required", "on")],
+            &[("Origin", &origin), ("Cookie", &admin)],
+        )
+        .await;
+    assert_eq!(on.status, 303);
+    // Editors and administrators without it are sent to set it up; authors are not.
+    for c in [&editor, &admin] {
+        let r = site.get_with("/newsroom/", &[("Cookie", c)]).await;
+        assert_eq!(r.status, 303);
+        assert_eq!(
+            r.header("location"),
+            Some("/newsroom/account?done=2fa-required")
+        );
+        let account = site
+            .get_with("/newsroom/account?done=2fa-required", &[("Cookie", c)])
+            .await;
+        assert_eq!(account.status, 200);
+        assert!(account.body.contains("requires two-factor sign-in"));
+    }
+    assert_eq!(
+        site.get_with("/newsroom/", &[("Cookie", &author)])
+            .await
+            .status,
+        200
+    );
+    let blocked = site
+        .post_form(
+            "/newsroom/settings/two-factor",
+            &[("required", "off")],
+            &[("Origin", &origin), ("Cookie", &admin)],
+        )
+        .await;
+    assert_eq!(
+        blocked.status, 403,
+        "not even the setting, until two-factor is on"
+    );
+    // The editor turns it on and gets in.
+    let setup = site
+        .post_form(
+            "/newsroom/account/2fa/setup",
+            &[],
+            &[("Origin", &origin), ("Cookie", &editor)],
+        )
+        .await;
+    let secret: String = common::between(&setup.body, "<code class=\"totp-secret\">", "</code>")
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let key = totp::base32_decode(&secret).unwrap();
+    let code = format!(
+        "{:06}",
+        totp::code_at(&key, totp::step_of(site.clock.now()))
+    );
+    let enabled = site
+        .post_form(
+            "/newsroom/account/2fa/enable",
+            &[("code", &code)],
+            &[("Origin", &origin), ("Cookie", &editor)],
+        )
+        .await;
+    assert_eq!(enabled.status, 200);
+    assert_eq!(
+        site.get_with("/newsroom/", &[("Cookie", &editor)])
+            .await
+            .status,
+        200
+    );
+    let log = site
+        .store
+        .audit_entries(&Default::default(), 50, 0)
+        .await
+        .unwrap();
+    assert!(log.iter().any(|e| e.action == "changed setting"));
 }

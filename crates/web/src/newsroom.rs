@@ -162,6 +162,14 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             post(test_mail),
         ),
         (
+            spec(
+                Method::POST,
+                "/newsroom/settings/two-factor",
+                Some(ManageSettings),
+            ),
+            post(set_two_factor_requirement),
+        ),
+        (
             spec(Method::GET, "/newsroom/audit", Some(ViewAudit)),
             get(audit_log),
         ),
@@ -225,6 +233,27 @@ async fn guard(
                     },
                 );
             }
+        }
+    }
+    // Where the site requires two-factor sign-in for editors and administrators, one
+    // without it can reach only their own account (to set it up) until they do.
+    if let (Some(w), Some(cap)) = (&who, needs)
+        && cap != Capability::ManageOwnAccount
+        && matches!(w.role(), Role::Administrator | Role::Editor)
+        && !w.user.totp_enabled
+    {
+        match two_factor_required(&state).await {
+            Ok(false) => {}
+            Ok(true) if !changes => {
+                return Redirect::to("/newsroom/account?done=2fa-required").into_response();
+            }
+            Ok(true) => {
+                return plain(
+                    StatusCode::FORBIDDEN,
+                    "Turn on two-factor sign-in under Your account first.",
+                );
+            }
+            Err(e) => return server_error(&e),
         }
     }
     if let Some(w) = who {
@@ -1132,6 +1161,8 @@ struct UsersBody {
     roles: Vec<RoleOption>,
     form: InviteForm,
     mail_route: String,
+    two_factor_required: bool,
+    can_change_settings: bool,
 }
 
 async fn users_page(
@@ -1176,6 +1207,11 @@ async fn users_page(
             .collect(),
         form,
         mail_route: state.settings().mail.describe(),
+        two_factor_required: match two_factor_required(state).await {
+            Ok(r) => r,
+            Err(e) => return server_error(&e),
+        },
+        can_change_settings: who.role().can(Capability::ManageSettings),
     };
     render(
         state,
@@ -1209,6 +1245,8 @@ fn notice_for(code: &str) -> Option<String> {
             "revoked" => "The token is revoked.",
             "role" => "The role is changed.",
             "2fa-off" => "Two-factor sign-in is off.",
+            "2fa-required" => "This site requires two-factor sign-in for editors and administrators: turn it on below to continue.",
+            "setting" => "The setting is saved.",
             _ => return None,
         }
         .to_owned(),
@@ -1768,6 +1806,7 @@ const AUDIT_ACTIONS: &[&str] = &[
     "turned on two-factor",
     "turned off two-factor",
     "second factor failed",
+    "changed setting",
 ];
 
 async fn audit_log(
@@ -1845,6 +1884,42 @@ fn second_factor_cookie(state: &AppState, secret: &str, max_age: i64) -> String 
 #[derive(Serialize)]
 struct SecondFactorBody {
     next: String,
+}
+
+/// The setting that makes two-factor sign-in compulsory for editors and administrators.
+const REQUIRE_TWO_FACTOR: &str = "security.require_two_factor";
+
+async fn two_factor_required(state: &AppState) -> Result<bool, StoreError> {
+    Ok(state.store().setting(REQUIRE_TWO_FACTOR).await?.as_deref() == Some("true"))
+}
+
+#[derive(Deserialize)]
+struct RequireForm {
+    #[serde(default)]
+    required: String,
+}
+
+async fn set_two_factor_requirement(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Form(f): Form<RequireForm>,
+) -> Response {
+    let on = f.required == "on";
+    if let Err(e) = state
+        .store()
+        .set_setting(REQUIRE_TWO_FACTOR, if on { "true" } else { "false" })
+        .await
+    {
+        return server_error(&e);
+    }
+    let what = if on {
+        "two-factor required for editors and administrators"
+    } else {
+        "two-factor optional"
+    };
+    audit(&state, Some(&who), "changed setting", what, &ip).await;
+    see_other("/newsroom/users?done=setting", None)
 }
 
 /// Slows down guessing: each recent failure for any of `subjects` (an account, a client
