@@ -860,6 +860,23 @@ struct AccountBody {
     tokens: Vec<TokenView>,
 }
 
+/// The account page again, with why the form was refused (400).
+async fn account_refusal(
+    state: &AppState,
+    who: &SignedIn,
+    why: impl std::fmt::Display,
+) -> Response {
+    account_page(
+        state,
+        who,
+        StatusCode::BAD_REQUEST,
+        None,
+        Some(why.to_string()),
+        None,
+    )
+    .await
+}
+
 async fn account_page(
     state: &AppState,
     who: &SignedIn,
@@ -884,12 +901,9 @@ async fn account_page(
         Ok(n) => n,
         Err(e) => return server_error(&e),
     };
-    let totp_enabled = match store.user(who.user.id).await {
-        Ok(u) => u.is_some_and(|u| u.totp_enabled),
-        Err(e) => return server_error(&e),
-    };
     let body = AccountBody {
-        totp_enabled,
+        // Read with the session on this request: current.
+        totp_enabled: who.user.totp_enabled,
         recovery_left,
         new_token,
         sessions: sessions
@@ -971,26 +985,10 @@ async fn change_password(
     };
     if !ok {
         let msg = "Your current password was not right; nothing was changed.";
-        return account_page(
-            &state,
-            &who,
-            StatusCode::BAD_REQUEST,
-            None,
-            Some(msg.into()),
-            None,
-        )
-        .await;
+        return account_refusal(&state, &who, msg).await;
     }
     if let Err(p) = password::check(&f.new_password, &[&who.user.name, &who.user.email]) {
-        return account_page(
-            &state,
-            &who,
-            StatusCode::BAD_REQUEST,
-            None,
-            Some(p.to_string()),
-            None,
-        )
-        .await;
+        return account_refusal(&state, &who, p).await;
     }
     let Some(hash) = hash_new_password(&state, &f.new_password).await else {
         return server_error(&"password hashing failed");
@@ -1032,7 +1030,7 @@ async fn create_token(
 ) -> Response {
     let bad = |msg: &str| {
         let (state, who, msg) = (state.clone(), who.clone(), msg.to_owned());
-        async move { account_page(&state, &who, StatusCode::BAD_REQUEST, None, Some(msg), None).await }
+        async move { account_refusal(&state, &who, &msg).await }
     };
     let label = f.label.trim();
     if label.is_empty() || label.len() > 100 {
@@ -2241,15 +2239,7 @@ async fn totp_disable(
     };
     if !ok {
         let msg = "Your password was not right; two-factor sign-in stays on.";
-        return account_page(
-            &state,
-            &who,
-            StatusCode::BAD_REQUEST,
-            None,
-            Some(msg.into()),
-            None,
-        )
-        .await;
+        return account_refusal(&state, &who, msg).await;
     }
     if let Err(e) = store.disable_totp(who.user.id).await {
         return server_error(&e);
