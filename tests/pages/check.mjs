@@ -10,18 +10,14 @@
 // It also saves full-page screenshots of the home page and an article page, at desktop and phone
 // widths, to SHOTS_DIR (default /tmp/masthead-shots) for a person to look at.
 // It ends with "pages: N passed, M failed" and exits 1 if any URL failed.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { axeContextOptions, axeProblems, launchBrowser, report, validateHtml } from './lib.mjs';
 
-const require = createRequire(import.meta.url);
 const BASE = (process.env.BASE_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
 const CORPUS = process.env.CORPUS_IMPORTED === '1'; // run.sh imported bbc-news articles
 const SHOTS = process.env.SHOTS_DIR || '/tmp/masthead-shots';
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const NOT_FOUND = '/this-page-does-not-exist/';
 
 const api = async (path) => {
@@ -83,49 +79,18 @@ async function fetchAll(urls, dir, problems) {
   return files;
 }
 
-// ---- 3. Nu HTML Checker: one JVM for every file ----------------------------------------------------
-function validateHtml(dir, files, problems) {
-  const jar = String(require('vnu-jar'));
-  const paths = [...files.keys()].map((f) => join(dir, f));
-  const run = spawnSync('java', ['-jar', jar, '--errors-only', '--format', 'json', ...paths], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  let report;
-  try { report = JSON.parse(run.stderr || run.stdout); } catch {
-    throw new Error(`vnu.jar gave no JSON report (exit ${run.status}): ${run.stderr || run.stdout || run.error}`);
-  }
-  for (const m of report.messages) {
-    const url = files.get(basename(m.url || ''));
-    const where = url ?? m.url ?? '(vnu)';
-    if (!problems.has(where)) problems.set(where, []);
-    problems.get(where).push(`[vnu ${m.type}] line ${m.lastLine ?? '?'}: ${m.message}${m.extract ? `\n      markup: ${m.extract.trim().replace(/\s+/g, ' ')}` : ''}`);
-  }
-}
-
-// ---- 4. axe-core in Chromium, and the screenshots --------------------------------------------------
+// ---- 3. axe-core in Chromium, and the screenshots --------------------------------------------------
 async function runAxe(urls, problems, shots) {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchBrowser();
   try {
     // A few pages at a time: each page spends most of its time in axe, on one CPU.
     const queue = [...urls];
     const worker = async () => {
       for (let url; (url = queue.shift()) !== undefined;) {
-        // The site's CSP is script-src 'self': bypassCSP lets us inject axe.
-        const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
+        const context = await browser.newContext(axeContextOptions);
         const page = await context.newPage();
         await page.goto(BASE + url, { waitUntil: 'load' });
-        await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-        const result = await page.evaluate(() => window.axe.run(document, {
-          runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-        }));
-        if (result.passes.length === 0) problems.get(url).push('[axe] no rule passed: did axe run at all?');
-        for (const v of result.violations) {
-          const targets = v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ');
-          const markup = v.nodes[0]?.html.replace(/\s+/g, ' ').slice(0, 200);
-          problems.get(url).push(`[axe ${v.id}, ${v.impact}] ${v.help} (${v.nodes.length} nodes): ${targets}\n      markup: ${markup}`);
-        }
+        problems.get(url).push(...await axeProblems(page));
         await context.close();
       }
     };
@@ -162,14 +127,5 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-let passed = 0;
-let failed = 0;
-for (const [url, list] of problems) {
-  if (list.length === 0) { passed++; continue; }
-  failed++;
-  console.log(`\nFAIL ${url}`);
-  list.forEach((p) => console.log(`  ${p}`));
-}
 console.log(`\nscreenshots: ${SHOTS}`);
-console.log(`pages: ${passed} passed, ${failed} failed`);
-process.exit(failed > 0 ? 1 : 0);
+process.exit(report('pages', problems) > 0 ? 1 : 0);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The page-quality suite: starts a fresh Masthead site (the demo plus the first 60 articles of the
 # BBC News corpus), then checks every public page type with real external validators: the Nu HTML
-# Checker (vnu.jar) and axe-core (WCAG 2.x A/AA) in Debian's Chromium, plus HTTP status codes.
+# Checker (vnu.jar) and axe-core (WCAG 2.x A/AA) in Debian's Chromium, plus HTTP status codes
+# (check.mjs); then walks the newsroom's front door end to end in the same browser, validating
+# every newsroom page it visits and scanning the server's log for secrets (newsroom.mjs).
 # Rust tests cannot see what a browser and a validator see, so CI runs this (from .ci/run).
 #
 # Environment: MASTHEAD_BIN   use this binary instead of building one (cargo build --release)
@@ -51,7 +53,8 @@ trap cleanup EXIT
 PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 BASE_URL=http://127.0.0.1:$PORT
 # Run from $WORK so that no masthead.toml of the current folder is picked up.
-(cd "$WORK" && exec "$BIN" serve --data "$WORK/data" --addr "127.0.0.1:$PORT") >"$WORK/server.log" 2>&1 &
+# Verbose logging: the newsroom suite scans this log for every secret it handled.
+(cd "$WORK" && MASTHEAD_LOG=${MASTHEAD_LOG:-debug,hyper=info,h2=info} exec "$BIN" serve --data "$WORK/data" --addr "127.0.0.1:$PORT") >"$WORK/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 120); do
   curl -fs "$BASE_URL/healthz" >/dev/null && break
@@ -83,7 +86,9 @@ phase "site started on $BASE_URL"
 # ---- The checks ----
 STATUS=0
 BASE_URL=$BASE_URL CORPUS_IMPORTED=$CORPUS_IMPORTED node "$HERE/check.mjs" || STATUS=$?
-phase "checked"
+phase "public pages checked"
+BASE_URL=$BASE_URL SERVER_LOG=$WORK/server.log MAIL_DIR=$WORK/data/mail node "$HERE/newsroom.mjs" || STATUS=$?
+phase "newsroom end to end"
 if [ "$CORPUS_IMPORTED" = 0 ] && [ "${CI:-}" = true ]; then
   echo "!!! FAILED: CI=true and the corpus is missing, so the suite was incomplete." >&2
   STATUS=1

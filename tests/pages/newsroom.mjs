@@ -1,0 +1,341 @@
+// The newsroom's front door, end to end in a real Chromium, the way a person clicks through it:
+//   1. complete the setup link `masthead serve` printed (the first administrator);
+//   2. invite an editor and accept the invitation from the mail the site delivered;
+//   3. sign in with a wrong password, then the right one;
+//   4. turn on two-factor sign-in and sign in with a code from the key the page showed;
+//   5. sign out everywhere: another browser signed in as the same person is signed out too,
+//      then a recovery code lets them back in; an API token made on the account page works;
+//   6. the server's log is scanned for every secret the run handled (passwords, session
+//      cookies, link tokens, the TOTP key, recovery codes, API tokens, password hashes).
+// Every newsroom page visited is checked with axe-core (WCAG 2.0/2.1 A and AA) and its HTML, as
+// the server sent it, with the Nu HTML Checker. A failed step saves screenshots of every open
+// page to SHOTS_DIR.
+//
+// Environment: BASE_URL (the running site), SERVER_LOG (its stdout and stderr), MAIL_DIR (where
+// it writes mail without SMTP), SHOTS_DIR (default /tmp/masthead-shots).
+import { createHmac } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { axeContextOptions, axeProblems, launchBrowser, report, validateHtml } from './lib.mjs';
+
+const BASE = (process.env.BASE_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
+const SERVER_LOG = process.env.SERVER_LOG;
+const MAIL_DIR = process.env.MAIL_DIR;
+const SHOTS = process.env.SHOTS_DIR || '/tmp/masthead-shots';
+if (!SERVER_LOG || !MAIL_DIR) throw new Error('SERVER_LOG and MAIL_DIR must be set');
+
+const admin = { name: 'Ada Okafor', email: 'ada@newsroom.test', password: 'paper-lantern-harbour-51' };
+const editor = { name: 'Tomás Lindqvist', email: 'tomas@newsroom.test', password: 'copper-kettle-meadow-82' };
+const WRONG_PASSWORD = 'copper-kettle-meadow-83';
+
+/// Everything secret the run handled, with a word on what it is: none may reach the log.
+const secrets = new Map([[admin.password, 'the administrator\'s password'],
+  [editor.password, 'the editor\'s password'], [WRONG_PASSWORD, 'a mistyped password']]);
+const problems = new Map(); // label -> list of problems
+const htmlDir = mkdtempSync(join(tmpdir(), 'masthead-newsroom-'));
+const htmlFiles = new Map(); // file name -> label
+const open = new Set(); // pages to photograph when a step fails
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---- Helpers --------------------------------------------------------------------------------------
+function fail(message) { throw new Error(message); }
+
+/// A browser of its own (cookies included), whose pages remember the HTML of their last document
+/// exactly as the server sent it, for the Nu HTML Checker.
+async function person(browser) {
+  const context = await browser.newContext(axeContextOptions);
+  const page = await context.newPage();
+  page.lastHtml = Promise.resolve('');
+  page.on('response', (res) => {
+    if (res.request().resourceType() === 'document' && res.request().frame() === page.mainFrame()) {
+      page.lastHtml = res.text().catch(() => '');
+    }
+  });
+  open.add(page);
+  return { context, page };
+}
+
+/// Checks the page as it stands with axe and keeps its HTML for the Nu HTML Checker.
+async function check(page, label) {
+  const where = `${label} (${new URL(page.url()).pathname})`;
+  if (!problems.has(where)) problems.set(where, []);
+  problems.get(where).push(...await axeProblems(page));
+  const name = `${String(htmlFiles.size).padStart(2, '0')}.html`;
+  writeFileSync(join(htmlDir, name), await page.lastHtml);
+  htmlFiles.set(name, where);
+}
+
+async function expectPath(page, path) {
+  const now = new URL(page.url()).pathname;
+  if (now !== path) fail(`expected to be on ${path}, but the browser is on ${page.url()}: ${await mainText(page)}`);
+}
+const mainText = async (page) => (await page.locator('main').innerText().catch(() => '(no main)')).slice(0, 400);
+async function expectText(page, selector, text) {
+  const got = await page.locator(selector).first().innerText().catch(() => null);
+  if (got === null || !got.includes(text)) fail(`expected ${selector} to say "${text}" on ${page.url()}, it says: ${got ?? '(nothing)'}`);
+}
+
+/// Submits a form by its button's visible name and waits for the page that answers.
+async function press(page, buttonName) {
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load' }),
+    page.getByRole('button', { name: buttonName, exact: true }).click(),
+  ]);
+}
+
+async function signIn(page, email, password) {
+  await page.goto(`${BASE}/newsroom/login`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await press(page, 'Sign in');
+}
+
+/// RFC 6238 code for a base32 key at a 30-second step, as an authenticator app computes it.
+function totp(base32, step) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of base32.replace(/[\s=]/g, '').toUpperCase()) {
+    const v = alphabet.indexOf(c);
+    if (v < 0) fail(`"${base32}" is not base32`);
+    bits += v.toString(2).padStart(5, '0');
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigInt64BE(BigInt(step));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, '0');
+}
+const stepNow = () => Math.floor(Date.now() / 1000 / 30);
+
+/// The plain-text body of the delivered message to `to` (waits up to 20 s for the sender).
+async function mailTo(to) {
+  for (let i = 0; i < 200; i++) {
+    for (const f of readdirSync(MAIL_DIR, { withFileTypes: true }).filter((e) => e.name.endsWith('.eml'))) {
+      const raw = readFileSync(join(MAIL_DIR, f.name), 'latin1');
+      if (new RegExp(`^To: .*${to.replace(/[.]/g, '\\.')}`, 'mi').test(raw)) return plainPart(raw);
+    }
+    await sleep(100);
+  }
+  fail(`no mail to ${to} arrived in ${MAIL_DIR}`);
+}
+
+/// The text/plain part of a MIME message, transfer encoding undone.
+function plainPart(raw) {
+  const parts = raw.split(/\r?\n--[^\r\n]+\r?\n/);
+  const part = parts.find((p) => /^Content-Type: text\/plain/mi.test(p)) ?? fail('the mail has no plain-text part');
+  const [head, ...rest] = part.split(/\r?\n\r?\n/);
+  const body = rest.join('\n\n');
+  const encoding = (head.match(/^Content-Transfer-Encoding: *(\S+)/mi)?.[1] ?? '7bit').toLowerCase();
+  if (encoding === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  if (encoding === 'quoted-printable') {
+    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16)));
+    return Buffer.from(bytes, 'latin1').toString('utf8');
+  }
+  return Buffer.from(body, 'latin1').toString('utf8');
+}
+
+async function rememberCookies(context, whose) {
+  for (const c of await context.cookies()) {
+    if (c.value.length >= 16) secrets.set(c.value, `${whose}'s ${c.name} cookie`);
+  }
+}
+
+let stepNo = 0;
+async function step(name, fn) {
+  stepNo++;
+  console.log(`-- ${stepNo}. ${name}`);
+  try {
+    await fn();
+  } catch (e) {
+    mkdirSync(SHOTS, { recursive: true });
+    let i = 0;
+    for (const page of open) {
+      if (page.isClosed()) continue;
+      const file = join(SHOTS, `newsroom-failed-step${stepNo}-${++i}.png`);
+      await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+      console.log(`   screenshot of ${page.url()}: ${file}`);
+    }
+    throw new Error(`step ${stepNo} (${name}) failed: ${e.message}`);
+  }
+}
+
+// ---- The story ------------------------------------------------------------------------------------
+const browser = await launchBrowser();
+let status = 0;
+try {
+  const a = await person(browser); // the administrator's browser
+  const e = await person(browser); // the editor's browser
+  const e2 = await person(browser); // the editor's second browser (a phone, say)
+
+  await step('the setup link printed by serve creates the first administrator', async () => {
+    const printed = readFileSync(SERVER_LOG, 'utf8').match(/Open (http:\/\/\S+\/newsroom\/setup\/\S+) to create one/);
+    if (!printed) fail('serve did not print a setup link');
+    // Printed on purpose (the operator needs it); once used it is worthless, which the end checks.
+    const setupUrl = new URL(printed[1]);
+    await a.page.goto(BASE + setupUrl.pathname);
+    await check(a.page, 'setup form');
+    await a.page.getByLabel('Your name').fill(admin.name);
+    await a.page.getByLabel('Email').fill(admin.email);
+    await a.page.getByLabel('Password').fill('password123');
+    await press(a.page, 'Create administrator');
+    await expectText(a.page, '[role=alert]', 'common');
+    await check(a.page, 'setup form refusing a common password');
+    await a.page.getByLabel('Password').fill(admin.password);
+    await press(a.page, 'Create administrator');
+    await expectPath(a.page, '/newsroom/');
+    await check(a.page, 'dashboard');
+    await rememberCookies(a.context, 'the administrator');
+    const again = await fetch(BASE + setupUrl.pathname);
+    if (again.status === 200 && /Create administrator/.test(await again.text())) fail('the setup link still works after use');
+  });
+
+  let invitation;
+  await step('the administrator invites an editor; the invitation arrives by mail', async () => {
+    await a.page.getByRole('link', { name: 'People' }).click();
+    await expectPath(a.page, '/newsroom/users');
+    await check(a.page, 'people');
+    await a.page.getByLabel('Name', { exact: true }).fill(editor.name);
+    await a.page.getByLabel('Email', { exact: true }).fill(editor.email);
+    await a.page.getByLabel('Role', { exact: true }).selectOption({ label: 'Editor' });
+    await press(a.page, 'Send invitation');
+    await expectText(a.page, '[role=status]', 'Invitation sent');
+    await check(a.page, 'people after an invitation');
+    const mail = await mailTo(editor.email);
+    invitation = mail.match(/https?:\/\/\S+\/newsroom\/invitation\/\S+/)?.[0] ?? fail(`no invitation link in the mail:\n${mail}`);
+    secrets.set(new URL(invitation).pathname.split('/').pop(), 'the invitation link\'s token');
+    if (!mail.includes(editor.name)) fail('the invitation does not greet the invitee by name');
+  });
+
+  await step('the editor accepts the invitation and chooses a password', async () => {
+    await e.page.goto(BASE + new URL(invitation).pathname);
+    await check(e.page, 'invitation: choose a password');
+    // Long enough for the browser's own check (minlength), so the server judges it.
+    await e.page.getByLabel('New password').fill('qwertyuiop');
+    await press(e.page, 'Save password');
+    await expectText(e.page, '[role=alert]', 'common');
+    await e.page.getByLabel('New password').fill(editor.password);
+    await press(e.page, 'Save password');
+    await expectPath(e.page, '/newsroom/login');
+    await expectText(e.page, '[role=status]', 'password is set');
+    await check(e.page, 'sign-in form after choosing a password');
+  });
+
+  await step('a wrong password is refused without saying why; the right one signs in', async () => {
+    await signIn(e.page, editor.email, WRONG_PASSWORD);
+    await expectPath(e.page, '/newsroom/login');
+    await expectText(e.page, '[role=alert]', 'do not match an active account');
+    await check(e.page, 'sign-in form after a wrong password');
+    if (await e.page.getByLabel('Email').inputValue() !== editor.email) fail('the sign-in form forgot the email typed');
+    await e.page.getByLabel('Password').fill(editor.password);
+    await press(e.page, 'Sign in');
+    await expectPath(e.page, '/newsroom/');
+    await rememberCookies(e.context, 'the editor');
+    // An editor does not manage people.
+    if (await e.page.getByRole('link', { name: 'People' }).count() > 0) fail('an editor sees the People screen');
+    const people = await e.page.goto(`${BASE}/newsroom/users`);
+    if (people.status() !== 403) fail(`an editor opening /newsroom/users got HTTP ${people.status()}, want 403`);
+    await e.page.goBack();
+  });
+
+  let recoveryCodes = [];
+  let key;
+  await step('the editor turns on two-factor sign-in', async () => {
+    await e.page.getByRole('link', { name: 'Your account' }).click();
+    await expectPath(e.page, '/newsroom/account');
+    await check(e.page, 'account');
+    await press(e.page, 'Set up two-factor sign-in');
+    await check(e.page, 'two-factor setup');
+    key = (await e.page.locator('code.totp-secret').innerText()).trim();
+    secrets.set(key, 'the TOTP key');
+    await e.page.getByLabel('Code from the app').fill('000000' === totp(key, stepNow()) ? '111111' : '000000');
+    await press(e.page, 'Turn on two-factor sign-in');
+    await expectText(e.page, '[role=alert]', 'code');
+    await e.page.getByLabel('Code from the app').fill(totp(key, stepNow()));
+    await press(e.page, 'Turn on two-factor sign-in');
+    recoveryCodes = await e.page.locator('.recovery-codes code').allInnerTexts();
+    if (recoveryCodes.length < 8) fail(`expected at least 8 recovery codes, got ${recoveryCodes.length}`);
+    recoveryCodes.forEach((c) => secrets.set(c, 'a recovery code'));
+    await check(e.page, 'two-factor recovery codes');
+  });
+
+  await step('a second browser signs in with password and code; both sessions are listed', async () => {
+    await signIn(e2.page, editor.email, editor.password);
+    await expectText(e2.page, 'h1', 'Two-factor sign-in');
+    await check(e2.page, 'two-factor code at sign-in');
+    // The code of the next step: the one for this step was spent turning two-factor on.
+    await e2.page.getByLabel('Code').fill(totp(key, stepNow() + 1));
+    await press(e2.page, 'Continue');
+    await expectPath(e2.page, '/newsroom/');
+    await rememberCookies(e2.context, 'the editor\'s second browser');
+    await e.page.goto(`${BASE}/newsroom/account`);
+    const rows = await e.page.locator('section[aria-labelledby=sessions-title] tbody tr').count();
+    if (rows !== 2) fail(`the account page lists ${rows} sessions, want 2`);
+    await expectText(e.page, 'main', 'Recovery codes left: 10');
+    await check(e.page, 'account with two-factor on');
+  });
+
+  let token;
+  await step('an API token made on the account page works, and is shown once', async () => {
+    await e.page.getByLabel('Label').fill('newsletter script');
+    await e.page.getByLabel('Scope').selectOption('read');
+    await press(e.page, 'Create token');
+    token = (await e.page.locator('code.token').innerText()).trim();
+    secrets.set(token, 'an API token');
+    await check(e.page, 'account showing a new token');
+    const me = await fetch(`${BASE}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    if (me.status !== 200) fail(`GET /api/v1/me with the new token answered ${me.status}`);
+    if ((await me.json()).email !== editor.email) fail('the token does not belong to the editor');
+    await e.page.goto(`${BASE}/newsroom/account`);
+    if ((await e.page.content()).includes(token)) fail('the token is shown again');
+  });
+
+  await step('sign out everywhere ends every session; a recovery code signs back in', async () => {
+    await press(e.page, 'Sign out everywhere');
+    await expectPath(e.page, '/newsroom/login');
+    await e2.page.goto(`${BASE}/newsroom/account`);
+    await expectPath(e2.page, '/newsroom/login');
+    await signIn(e2.page, editor.email, editor.password);
+    await expectText(e2.page, 'h1', 'Two-factor sign-in');
+    await e2.page.getByLabel('Code').fill(recoveryCodes[0]);
+    await press(e2.page, 'Continue');
+    await expectPath(e2.page, '/newsroom/');
+    await rememberCookies(e2.context, 'the editor\'s second browser');
+    await e2.page.goto(`${BASE}/newsroom/account`);
+    await expectText(e2.page, 'main', 'Recovery codes left: 9');
+    const rows = await e2.page.locator('section[aria-labelledby=sessions-title] tbody tr').count();
+    if (rows !== 1) fail(`after signing out everywhere the account page lists ${rows} sessions, want 1`);
+  });
+
+  await step('the administrator sees it all in the audit log', async () => {
+    await a.page.getByRole('link', { name: 'Audit log' }).click();
+    await expectPath(a.page, '/newsroom/audit');
+    const log = await a.page.locator('main').innerText();
+    for (const what of ['sign-in failed', 'signed out everywhere', 'invited', 'turned on two-factor', 'created token']) {
+      if (!log.includes(what)) fail(`the audit log has no "${what}" entry`);
+    }
+    await check(a.page, 'audit log');
+  });
+} catch (e) {
+  console.log(`\nFAIL ${e.message}`);
+  status = 1;
+} finally {
+  await browser.close();
+}
+
+// ---- The validators and the log -----------------------------------------------------------------
+try {
+  validateHtml(htmlDir, htmlFiles, problems);
+} finally {
+  rmSync(htmlDir, { recursive: true, force: true });
+}
+const log = readFileSync(SERVER_LOG, 'utf8');
+const leaks = [...secrets].filter(([s]) => log.includes(s)).map(([, what]) => what);
+if (/\$argon2(id|i|d)\$/.test(log)) leaks.push('a password hash');
+problems.set(`server log (${log.split('\n').length} lines, ${secrets.size} secrets looked for)`,
+  leaks.map((what) => `[log] the server log contains ${what}`));
+if (report('newsroom', problems) > 0) status = 1;
+console.log(`newsroom steps: ${stepNo} run${status ? ', see FAIL above' : ', all passed'}`);
+process.exit(status);
