@@ -256,9 +256,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
         ..SiteSettings::default()
     };
     let state = AppState::new(store.clone(), theme, settings);
+    // Whatever came due while the site was down is published before the first request.
+    masthead_web::jobs::publish_due(&state)
+        .await
+        .map_err(|e| anyhow!("cannot publish the scheduled articles that came due: {e}"))?;
     state.catch_up().await;
     let follower = state.spawn_change_follower();
     let mail_sender = masthead_web::mail::spawn_sender(&state);
+    let scheduler = masthead_web::jobs::spawn_scheduler(&state);
     say(&format!(
         "Masthead is serving {title} at http://{local}/ ({} database, cache {})",
         store.backend().name(),
@@ -277,6 +282,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     axum_serve(listener, app).await?;
     follower.abort();
     mail_sender.abort();
+    scheduler.abort();
     store.close().await;
     Ok(())
 }

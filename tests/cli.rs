@@ -435,3 +435,48 @@ fn accounts_and_tokens_from_the_command_line() {
     );
     assert!(ok && out.contains("Set the password"), "{err}");
 }
+
+#[test]
+fn an_article_that_came_due_while_the_server_was_down_is_published_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(serve(
+        &["--no-demo", "--addr", "127.0.0.1:0"],
+        dir.path(),
+        &[],
+    ));
+    let db = dir.path().join("masthead-data/masthead.db");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // An hour ago an editor scheduled a story for ten minutes ago; the site was down since.
+    let now = chrono::Utc::now();
+    let then = masthead_core::FakeClock::at(now - chrono::Duration::hours(1));
+    rt.block_on(async {
+        let store = masthead_store::Store::open(
+            &masthead_store::StoreOptions::new(format!("sqlite://{}", db.display())),
+            std::sync::Arc::new(then),
+        )
+        .await
+        .unwrap();
+        let mut a = masthead_store::NewArticle::published(
+            "Lighthouse keepers return to the point",
+            "Coast",
+            now - chrono::Duration::minutes(10),
+        );
+        a.status = masthead_core::ArticleStatus::Scheduled;
+        store
+            .create_article(&a, &masthead_store::Edit::default())
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let server = serve(&["--addr", "127.0.0.1:0"], dir.path(), &[]);
+    // Nobody has asked for the article: it is in the API's list and on the front page.
+    let (_, headers, body) = get(&format!("{}/api/v1/articles", server.base));
+    assert_eq!(headers["x-total-count"], "1", "{body}");
+    assert!(body.contains("Lighthouse keepers return to the point"));
+    let (status, _, home) = get(&format!("{}/", server.base));
+    assert_eq!(status, 200);
+    assert!(home.contains("Lighthouse keepers return to the point"));
+}

@@ -34,6 +34,16 @@ pub struct Resp {
     pub body: String,
 }
 
+/// Sends a request; a transport failure fails the test with `what`.
+async fn send(req: reqwest::RequestBuilder, what: String) -> Resp {
+    let res = req.send().await.unwrap_or_else(|e| panic!("{what}: {e}"));
+    Resp {
+        status: res.status().as_u16(),
+        headers: res.headers().clone(),
+        body: res.text().await.unwrap(),
+    }
+}
+
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -91,16 +101,20 @@ impl TestSite {
             sign_in_max_delay: Duration::from_millis(5),
             per_page: opts.per_page,
             page_cache: opts.cache,
+            // The scheduler reads the fake clock; a short poll lets it see a moved clock soon.
+            schedule_poll: Duration::from_millis(20),
             ..SiteSettings::default()
         };
         let state = AppState::new(t.store.clone(), Theme::load(None).unwrap(), settings);
         state.catch_up().await;
         let follower = state.spawn_change_follower();
         let mail_sender = masthead_web::mail::spawn_sender(&state);
+        let scheduler = masthead_web::jobs::spawn_scheduler(&state);
         let app = masthead_web::router(state.clone());
         let server = tokio::spawn(async move {
             let _follower = follower;
             let _mail_sender = mail_sender;
+            let _scheduler = scheduler;
             masthead_web::axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -146,15 +160,7 @@ impl TestSite {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let res = req
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-        Resp {
-            status: res.status().as_u16(),
-            headers: res.headers().clone(),
-            body: res.text().await.unwrap(),
-        }
+        send(req, format!("GET {path}")).await
     }
 
     /// POSTs a form; `headers` may add an Origin, a Cookie and so on.
@@ -168,15 +174,7 @@ impl TestSite {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let res = req
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
-        Resp {
-            status: res.status().as_u16(),
-            headers: res.headers().clone(),
-            body: res.text().await.unwrap(),
-        }
+        send(req, format!("POST {path}")).await
     }
 
     /// Any method, with an optional `Authorization: Bearer` token.
@@ -186,12 +184,61 @@ impl TestSite {
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        let res = req.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
-        Resp {
-            status: res.status().as_u16(),
-            headers: res.headers().clone(),
-            body: res.text().await.unwrap(),
+        send(req, path.to_owned()).await
+    }
+
+    /// Sends a JSON body (or none) with a token and extra headers.
+    pub async fn send_json(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<&serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(b);
         }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        send(req, path.to_owned()).await
+    }
+
+    /// Sends `raw` as a JSON body, whatever it holds.
+    pub async fn client_raw(&self, method: &str, path: &str, token: &str, raw: &str) -> Resp {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        send(
+            self.client
+                .request(method, format!("{}{path}", self.base))
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .body(raw.to_owned()),
+            path.to_owned(),
+        )
+        .await
+    }
+
+    /// A fresh API token for `user_id` with `scope`.
+    pub async fn token_for(&self, user_id: i64, scope: masthead_core::TokenScope) -> String {
+        let auth = masthead_web::auth::TOKEN_PREFIX;
+        let token = format!("{auth}{}", masthead_web::auth::new_secret().unwrap());
+        self.store
+            .create_token(
+                user_id,
+                "test",
+                &masthead_web::auth::hash_secret(&token),
+                scope,
+                None,
+            )
+            .await
+            .unwrap();
+        token
     }
 
     /// Waits (up to 10 s) until `n` messages have been delivered; returns them all,

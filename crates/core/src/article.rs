@@ -102,6 +102,54 @@ impl FromStr for BodyFormat {
     }
 }
 
+/// What kind of journalism an article is, shown on its page and in its JSON-LD so
+/// readers can tell reporting from opinion. Sponsored content is always disclosed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ArticleLabel {
+    #[default]
+    News,
+    Opinion,
+    Analysis,
+    Sponsored,
+}
+
+impl ArticleLabel {
+    pub const ALL: [ArticleLabel; 4] = [Self::News, Self::Opinion, Self::Analysis, Self::Sponsored];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::News => "news",
+            Self::Opinion => "opinion",
+            Self::Analysis => "analysis",
+            Self::Sponsored => "sponsored",
+        }
+    }
+
+    /// The word readers see.
+    pub fn display(self) -> &'static str {
+        match self {
+            Self::News => "News",
+            Self::Opinion => "Opinion",
+            Self::Analysis => "Analysis",
+            Self::Sponsored => "Sponsored",
+        }
+    }
+}
+
+impl FromStr for ArticleLabel {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|l| l.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| UnknownValue {
+                kind: "label (news, opinion, analysis or sponsored)",
+                value: s.to_owned(),
+            })
+    }
+}
+
 /// The date that goes in an article's URL: the site-local calendar date of its first
 /// publication. Computed once, stored, and never recomputed, so changing the site's
 /// timezone later moves no URL.

@@ -9,7 +9,8 @@ pub mod paging;
 pub mod password;
 pub mod slug;
 pub mod totp;
+pub mod workflow;
 
 pub use access::{Capability, Credential, Decision, Role, TokenScope};
-pub use article::{ArticleStatus, BodyFormat};
+pub use article::{ArticleLabel, ArticleStatus, BodyFormat};
 pub use clock::{Clock, FakeClock, SystemClock};

@@ -1,5 +1,6 @@
 //! Articles: saving (with their sections, tags and bylines) and the public reads.
 
+use crate::editing::{Edit, RevisionContent, RevisionKind, keep_revision};
 use crate::sql::{Arg, Sql, bind_args};
 use crate::{
     Article, ArticleSummary, NewArticle, Saved, Store, StoreError, Term, log_change, with_pool,
@@ -7,7 +8,7 @@ use crate::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use masthead_core::article::url_date;
-use masthead_core::{ArticleStatus, BodyFormat, paging::PageRequest, slug};
+use masthead_core::{ArticleLabel, ArticleStatus, BodyFormat, paging::PageRequest, slug};
 use sqlx::AssertSqlSafe;
 
 /// Narrows a list of public articles. Empty means "all".
@@ -35,6 +36,8 @@ pub enum ArticleLookup {
     Found(Box<Article>),
     /// The article lives elsewhere now (its slug or date changed): answer 301.
     Moved(String),
+    /// An article was published here and has been withdrawn: answer 410.
+    Gone,
     NotFound,
 }
 
@@ -57,6 +60,7 @@ struct ArticleRow {
     featured_image: Option<String>,
     featured_image_alt: Option<String>,
     external_id: Option<String>,
+    label: String,
     section_slug: String,
     section_name: String,
     section_terms: Option<String>,
@@ -71,6 +75,8 @@ struct BodyRow {
     body_html: String,
     editor_excerpt: Option<String>,
     created_at: DateTime<Utc>,
+    version: i64,
+    owner_id: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -113,7 +119,7 @@ macro_rules! summary_columns {
         concat!(
             "a.id, a.slug, a.url_date, a.title, a.kicker, a.dek, a.excerpt, a.status,
     a.published_at, a.updated_at, a.featured, a.comments_open, a.comment_count, a.language,
-    a.featured_image, a.featured_image_alt, a.external_id, s.slug AS section_slug, s.name AS section_name, ",
+    a.featured_image, a.featured_image_alt, a.external_id, a.label, s.slug AS section_slug, s.name AS section_name, ",
             terms_column!("article_sections", "sections", "section_id", "section_terms"),
             ", ",
             terms_column!("article_tags", "tags", "tag_id", "tag_terms"),
@@ -126,7 +132,7 @@ const SUMMARY_COLUMNS: &str = summary_columns!();
 /// A summary's columns and the body's, for reading one whole article in one query.
 const FULL_COLUMNS: &str = concat!(
     summary_columns!(),
-    ", b.body_format, b.body_source, b.body_html, a.editor_excerpt, a.created_at"
+    ", b.body_format, b.body_source, b.body_html, a.editor_excerpt, a.created_at, a.version, a.owner_id"
 );
 
 fn bad_value(e: masthead_core::article::UnknownValue) -> StoreError {
@@ -143,7 +149,19 @@ macro_rules! ensure_term {
         if term_slug.is_empty() {
             term_slug = slug::normalize_given(name).unwrap_or_default();
         }
-        if term_slug.is_empty() {
+        // An existing term named by its slug (the API's way) or its name (an import's)
+        // wins over making one, so a section whose slug is not made from its name is found.
+        // `$table` is one of three fixed names, never input.
+        let existing: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT id FROM {} WHERE slug = $1 OR name = $1 ORDER BY CASE WHEN slug = $1 THEN 0 ELSE 1 END, id LIMIT 1",
+            $table
+        )))
+        .bind(name)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        if let Some(id) = existing {
+            Some(id)
+        } else if term_slug.is_empty() {
             None
         } else {
             let id: i64 =
@@ -184,23 +202,42 @@ macro_rules! ensure_term {
     }};
 }
 
+/// Which article a save writes: by default the one with the same external id (or a new
+/// one); with `id`, that article. `owner` is recorded on a new article.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SaveTarget {
+    pub id: Option<i64>,
+    pub owner: Option<i64>,
+}
+
 /// Saves one article inside the caller's transaction `$tx`.
 macro_rules! save_one {
-    ($store:expr, $tx:expr, $a:expr, $now:expr) => {{
+    ($store:expr, $tx:expr, $a:expr, $now:expr) => {
+        save_one!($store, $tx, $a, $now, SaveTarget::default())
+    };
+    ($store:expr, $tx:expr, $a:expr, $now:expr, $target:expr) => {{
         let a: &NewArticle = $a;
         let now: DateTime<Utc> = $now;
+        let target: SaveTarget = $target;
         let section_id = match ensure_term!($tx, "sections", &a.section, now) {
             Some(id) => id,
             None => ensure_term!($tx, "sections", "News", now).unwrap_or_default(),
         };
-        let existing: Option<ExistingRow> = match &a.external_id {
-            Some(ext) => {
+        let existing: Option<ExistingRow> = match (target.id, &a.external_id) {
+            (Some(id), _) => Some(
+                sqlx::query_as("SELECT id, slug, url_date FROM articles WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *$tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("article {id}")))?,
+            ),
+            (None, Some(ext)) => {
                 sqlx::query_as("SELECT id, slug, url_date FROM articles WHERE external_id = $1")
                     .bind(ext)
                     .fetch_optional(&mut *$tx)
                     .await?
             }
-            None => None,
+            (None, None) => None,
         };
         let self_id = existing.as_ref().map_or(0, |e| e.id);
 
@@ -243,8 +280,9 @@ macro_rules! save_one {
                     "UPDATE articles SET slug = $1, url_date = $2, title = $3, kicker = $4, dek = $5,
                         editor_excerpt = $6, excerpt = $7,
                         status = $8, published_at = $9, updated_at = $10, section_id = $11, featured = $12,
-                        comments_open = $13, language = $14, featured_image = $15, featured_image_alt = $16
-                     WHERE id = $17",
+                        comments_open = $13, language = $14, featured_image = $15, featured_image_alt = $16,
+                        label = $17, version = version + 1
+                     WHERE id = $18",
                 )
                 .bind(&slug_or_placeholder)
                 .bind(date)
@@ -262,6 +300,7 @@ macro_rules! save_one {
                 .bind(&a.language)
                 .bind(&a.featured_image)
                 .bind(&a.featured_image_alt)
+                .bind(a.label.as_str())
                 .bind(e.id)
                 .execute(&mut *$tx)
                 .await?;
@@ -280,8 +319,8 @@ macro_rules! save_one {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO articles (slug, url_date, title, kicker, dek,
                         editor_excerpt, excerpt, status, published_at, updated_at, created_at, section_id, featured,
-                        comments_open, language, featured_image, featured_image_alt, external_id)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                        comments_open, language, featured_image, featured_image_alt, external_id, label, owner_id)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
                      RETURNING id",
                 )
                 .bind(&slug_or_placeholder)
@@ -302,6 +341,8 @@ macro_rules! save_one {
                 .bind(&a.featured_image)
                 .bind(&a.featured_image_alt)
                 .bind(&a.external_id)
+                .bind(a.label.as_str())
+                .bind(target.owner)
                 .fetch_one(&mut *$tx)
                 .await?;
                 (id, true)
@@ -363,11 +404,99 @@ macro_rules! save_one {
             }
         }
         log_change!($tx, "article", id, if created { "create" } else { "update" }, now);
-        Saved { id, created }
+        let version: i64 = sqlx::query_scalar("SELECT version FROM articles WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *$tx)
+            .await?;
+        Saved { id, created, version }
     }};
 }
 
 impl Store {
+    /// Creates an article owned by `edit.user_id`, keeping its first revision.
+    pub async fn create_article(&self, a: &NewArticle, edit: &Edit) -> Result<Saved, StoreError> {
+        let now = self.clock.now();
+        let content = RevisionContent::from(a);
+        Ok(write_tx!(self, |tx| {
+            let target = SaveTarget {
+                id: None,
+                owner: edit.user_id,
+            };
+            let mut fresh = a.clone();
+            fresh.external_id = None;
+            let saved = save_one!(self, tx, &fresh, now, target);
+            keep_revision!(
+                tx,
+                saved.id,
+                saved.version,
+                RevisionKind::Save,
+                edit.user_id,
+                &content,
+                now
+            );
+            saved
+        }))
+    }
+
+    /// Saves `a` over article `id`. With `edit.based_on`, a save based on an outdated
+    /// version is refused with [`StoreError::Stale`] — and kept as a revision, so both
+    /// versions survive.
+    pub async fn update_article(
+        &self,
+        id: i64,
+        a: &NewArticle,
+        edit: &Edit,
+    ) -> Result<Saved, StoreError> {
+        let now = self.clock.now();
+        let content = RevisionContent::from(a);
+        let outcome: Result<Saved, StoreError> = write_tx!(self, |tx| {
+            let current: Option<(i64, DateTime<Utc>)> =
+                sqlx::query_as("SELECT version, updated_at FROM articles WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some((version, updated_at)) = current else {
+                return Err(StoreError::NotFound(format!("article {id}")));
+            };
+            match edit.based_on {
+                Some(based) if based != version => {
+                    keep_revision!(
+                        tx,
+                        id,
+                        based,
+                        RevisionKind::Refused,
+                        edit.user_id,
+                        &content,
+                        now
+                    );
+                    Err(StoreError::Stale { current: version })
+                }
+                _ => {
+                    let mut next = a.clone();
+                    if edit.minor {
+                        next.updated_at = Some(updated_at);
+                    }
+                    let target = SaveTarget {
+                        id: Some(id),
+                        owner: None,
+                    };
+                    let saved = save_one!(self, tx, &next, now, target);
+                    keep_revision!(
+                        tx,
+                        id,
+                        saved.version,
+                        RevisionKind::Save,
+                        edit.user_id,
+                        &content,
+                        now
+                    );
+                    Ok(saved)
+                }
+            }
+        });
+        outcome
+    }
+
     /// Creates an article, or updates the one with the same external id.
     pub async fn save_article(&self, a: &NewArticle) -> Result<Saved, StoreError> {
         let mut saved = self.save_articles(std::slice::from_ref(a)).await?;
@@ -448,7 +577,31 @@ impl Store {
         {
             return Ok(ArticleLookup::Moved(path));
         }
-        Ok(ArticleLookup::NotFound)
+        // Published here once (it has a URL date) and taken down since (drafted, made
+        // private, trashed): withdrawn. One still to come is simply not there yet.
+        let withdrawn: Option<i64> = with_pool!(&self.read, |p| {
+            match old {
+                Some(id) => sqlx::query_scalar(
+                    "SELECT id FROM articles WHERE id = $1 AND status NOT IN ('published', 'scheduled')",
+                )
+                .bind(id)
+                .fetch_optional(p)
+                .await?,
+                None => sqlx::query_scalar(
+                    "SELECT id FROM articles WHERE slug = $1 AND url_date = $2
+                     AND status NOT IN ('published', 'scheduled')",
+                )
+                .bind(slug)
+                .bind(date)
+                .fetch_optional(p)
+                .await?,
+            }
+        });
+        Ok(if withdrawn.is_some() {
+            ArticleLookup::Gone
+        } else {
+            ArticleLookup::NotFound
+        })
     }
 
     /// A page of public articles, newest first, and how many match in all.
@@ -588,6 +741,8 @@ impl Store {
             body_html: body.body_html,
             editor_excerpt: body.editor_excerpt,
             created_at: body.created_at,
+            version: body.version,
+            owner_id: body.owner_id,
         }))
     }
 
@@ -597,6 +752,7 @@ impl Store {
             .map(|r| {
                 Ok(ArticleSummary {
                     status: r.status.parse::<ArticleStatus>().map_err(bad_value)?,
+                    label: r.label.parse::<ArticleLabel>().map_err(bad_value)?,
                     section: Term {
                         slug: r.section_slug,
                         name: r.section_name,

@@ -22,6 +22,11 @@ pub enum StoreError {
     /// Would break a uniqueness rule (an email already in use).
     #[error("{0}")]
     Conflict(String),
+    /// A save based on an outdated version of an article (someone saved meanwhile).
+    #[error(
+        "the article was changed by someone else while you were editing (it is now at version {current}); your version was kept as a revision"
+    )]
+    Stale { current: i64 },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod articles;
+mod editing;
 mod error;
 mod mail;
 mod model;
@@ -21,6 +22,7 @@ pub use accounts::{
     ApiToken, AuditEntry, AuditFilter, LinkPurpose, NewAuditEntry, NewUser, Session, User,
 };
 pub use articles::{ArticleFilter, ArticleLookup};
+pub use editing::{ArticleState, Edit, Revision, RevisionContent, RevisionKind, StatusColumn};
 pub use error::StoreError;
 pub use mail::{NewMail, QueuedMail};
 pub use model::*;

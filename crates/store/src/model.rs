@@ -1,7 +1,7 @@
 //! Plain records the store reads and writes.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use masthead_core::{ArticleStatus, BodyFormat};
+use masthead_core::{ArticleLabel, ArticleStatus, BodyFormat};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -55,6 +55,7 @@ pub struct ArticleSummary {
     pub featured_image: Option<String>,
     pub featured_image_alt: Option<String>,
     pub external_id: Option<String>,
+    pub label: ArticleLabel,
     /// The primary section.
     pub section: Term,
     /// All sections, the primary first.
@@ -82,6 +83,10 @@ pub struct Article {
     pub body_html: String,
     pub editor_excerpt: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Moves with every save: the ETag, and what an edit says it was based on.
+    pub version: i64,
+    /// The account that created it (WordPress's post author); `None` for imports.
+    pub owner_id: Option<i64>,
 }
 
 /// An article to create, or to update when its external id is already stored.
@@ -118,6 +123,7 @@ pub struct NewArticle {
     pub language: String,
     pub featured_image: Option<String>,
     pub featured_image_alt: Option<String>,
+    pub label: ArticleLabel,
 }
 
 impl NewArticle {
@@ -150,6 +156,7 @@ impl NewArticle {
             language: "en".to_owned(),
             featured_image: None,
             featured_image_alt: None,
+            label: ArticleLabel::News,
         }
     }
 }
@@ -159,6 +166,8 @@ impl NewArticle {
 pub struct Saved {
     pub id: i64,
     pub created: bool,
+    /// The article's version after the save.
+    pub version: i64,
 }
 
 /// A static page (About, Contact…), served at `/{slug}/`.

@@ -27,6 +27,8 @@ backend_tests!(
     times_round_trip_exactly,
     set_listings_match_a_reference_and_follow_status_changes,
     control_characters_never_reach_stored_names,
+    scheduled_articles_are_published_once_however_many_look,
+    terms_are_found_by_slug_or_name_before_any_is_made,
 );
 
 fn article(title: &str, section: &str, hours_ago: i64) -> NewArticle {
@@ -161,7 +163,8 @@ async fn reimport_by_external_id_updates_instead_of_duplicating(t: TestStore) {
         second,
         masthead_store::Saved {
             id: first.id,
-            created: false
+            created: false,
+            version: 2,
         }
     );
     assert_eq!(s.count_public(&ArticleFilter::default()).await.unwrap(), 1);
@@ -642,4 +645,69 @@ async fn control_characters_never_reach_stored_names(t: TestStore) {
     let tags: Vec<&str> = got.tags.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(tags, ["oddtag", "plain"]);
     assert_eq!(got.authors[0].name, "Ann Author");
+}
+
+async fn scheduled_articles_are_published_once_however_many_look(t: TestStore) {
+    let s = &t.store;
+    let edit = masthead_store::Edit::default();
+    let mut ids = Vec::new();
+    for (i, minutes) in [5, 10, 15, 20, 90].into_iter().enumerate() {
+        let mut a = article(&format!("Scheduled {i}"), "City", 0);
+        a.status = ArticleStatus::Scheduled;
+        a.published_at = Some(test_now() + Duration::minutes(minutes));
+        ids.push(s.create_article(&a, &edit).await.unwrap().id);
+    }
+    assert_eq!(s.publish_due().await.unwrap(), Vec::<i64>::new());
+    assert_eq!(
+        s.next_scheduled().await.unwrap(),
+        Some(test_now() + Duration::minutes(5))
+    );
+    t.clock.advance(Duration::minutes(30));
+    // Two looks at once (two nodes, or a node and a start-up): each article once.
+    let (a, b) = tokio::join!(s.publish_due(), s.publish_due());
+    let mut both: Vec<i64> = a.unwrap().into_iter().chain(b.unwrap()).collect();
+    both.sort_unstable();
+    assert_eq!(both, ids[..4].to_vec());
+    for id in &ids[..4] {
+        let stored = s.article(*id).await.unwrap().unwrap();
+        assert_eq!(stored.summary.status, ArticleStatus::Published);
+        assert!(
+            stored.summary.url_date.is_some(),
+            "published articles get their URL date"
+        );
+    }
+    // Lists (which read the link tables' copy of the status) show them at once.
+    let city = s.section_by_slug("city").await.unwrap().unwrap();
+    let filter = ArticleFilter {
+        section_ids: vec![city.id],
+        ..Default::default()
+    };
+    assert_eq!(s.count_public(&filter).await.unwrap(), 4);
+    assert_eq!(
+        s.next_scheduled().await.unwrap(),
+        Some(test_now() + Duration::minutes(90))
+    );
+}
+
+async fn terms_are_found_by_slug_or_name_before_any_is_made(t: TestStore) {
+    let s = &t.store;
+    s.upsert_section(&masthead_store::NewSection {
+        slug: "technology".into(),
+        name: "Tech".into(),
+        description: String::new(),
+        parent_slug: None,
+    })
+    .await
+    .unwrap();
+    let mut by_slug = article("By slug", "technology", 1);
+    by_slug.tags = vec!["Harbour Bridge".into()];
+    s.save_article(&by_slug).await.unwrap();
+    let mut by_name = article("By name", "Tech", 1);
+    by_name.tags = vec!["harbour-bridge".into()];
+    s.save_article(&by_name).await.unwrap();
+    let sections = s.sections().await.unwrap();
+    assert_eq!(sections.len(), 1, "{sections:?}");
+    let tags = s.tags().await.unwrap();
+    assert_eq!(tags.len(), 1, "{tags:?}");
+    assert_eq!(tags[0].name, "Harbour Bridge");
 }

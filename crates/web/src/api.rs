@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use masthead_core::paging::{PageRequest, page_count};
+use masthead_core::{ArticleLabel, ArticleStatus, BodyFormat, Capability};
 use masthead_store::{Article, ArticleFilter, ArticleSummary, Term};
 use serde::Serialize;
 
@@ -116,6 +117,19 @@ pub struct ArticleJson {
     featured_image: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     external_id: Option<String>,
+    label: ArticleLabel,
+    /// For the article's editors only: its status, source, format and version.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    editorial: Option<Editorial>,
+}
+
+/// What only an article's editors see.
+#[derive(Debug, Serialize)]
+pub struct Editorial {
+    status: ArticleStatus,
+    body: String,
+    format: BodyFormat,
+    version: i64,
 }
 
 impl ArticleJson {
@@ -141,11 +155,25 @@ impl ArticleJson {
             language: a.language.clone(),
             featured_image: a.featured_image.clone(),
             external_id: a.external_id.clone(),
+            label: a.label,
+            editorial: None,
         }
     }
 
     fn full(a: &Article) -> Self {
         Self::new(&a.summary, Some(a.body_html.clone()))
+    }
+
+    /// The whole article with what its editors see: status, source, format, version.
+    pub(crate) fn editorial(a: &Article) -> Self {
+        let mut json = Self::full(a);
+        json.editorial = Some(Editorial {
+            status: a.summary.status,
+            body: a.body_source.clone(),
+            format: a.body_format,
+            version: a.version,
+        });
+        json
     }
 }
 
@@ -339,6 +367,7 @@ async fn list_articles(
 
 async fn get_article(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<Response, ApiError> {
     let Ok(Path(id)) = id else {
@@ -350,6 +379,22 @@ async fn get_article(
             truncate(&id)
         ))
     })?;
+    // A token of someone who may edit the article sees it whatever its status, with
+    // its source and ETag; everyone else sees the published page's data.
+    if let Some(who) = crate::auth::from_token(&state, &headers).await?
+        && let Some(a) = state.store().article(id).await?
+        && (who.role().can(Capability::EditOthers) || a.owner_id == Some(who.user.id))
+    {
+        let mut res = (
+            [(header::CACHE_CONTROL, "private, no-store")],
+            axum::Json(ArticleJson::editorial(&a)),
+        )
+            .into_response();
+        if let Ok(v) = HeaderValue::from_str(&crate::api_write::etag(&a)) {
+            res.headers_mut().insert(header::ETAG, v);
+        }
+        return Ok(res);
+    }
     match state.store().public_article_by_id(id).await? {
         Some(a) => Ok((
             [(header::CACHE_CONTROL, "public, max-age=30")],

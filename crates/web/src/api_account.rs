@@ -4,12 +4,13 @@
 
 use crate::AppState;
 use crate::api::ApiError;
+use crate::api_write;
 use crate::auth::{self, RouteSpec, SignedIn, spec};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, delete, get};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use axum::{Extension, Json, Router};
 use masthead_core::access::{Capability, Decision, decide};
 use masthead_core::{Credential, TokenScope};
@@ -28,6 +29,18 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 Some(ManageOwnAccount),
             ),
             delete(revoke_token),
+        ),
+        (
+            spec(Method::POST, "/api/v1/articles", Some(WriteArticles)),
+            post(api_write::create),
+        ),
+        (
+            spec(Method::PATCH, "/api/v1/articles/{id}", Some(WriteArticles)),
+            patch(api_write::update),
+        ),
+        (
+            spec(Method::DELETE, "/api/v1/articles/{id}", Some(WriteArticles)),
+            delete(api_write::trash),
         ),
     ]
 }

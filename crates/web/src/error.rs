@@ -6,6 +6,8 @@ use masthead_store::StoreError;
 #[derive(Debug)]
 pub enum SiteError {
     NotFound,
+    /// An article that was published and has been withdrawn.
+    Gone,
     BadRequest(&'static str),
     Internal(String),
 }

@@ -3,9 +3,11 @@
 
 mod api;
 pub mod api_account;
+mod api_write;
 pub mod auth;
 mod cache;
 mod error;
+pub mod jobs;
 mod limits;
 pub mod mail;
 mod memo;
@@ -68,6 +70,10 @@ pub struct SiteSettings {
     pub reset_lifetime: chrono::Duration,
     /// Outgoing mail.
     pub mail: mail::MailSettings,
+    /// The longest the scheduler sleeps between looks at the schedule (it also wakes at
+    /// the next article's time, and when this node saves one). Bounds how late an
+    /// article scheduled by another node or process can appear.
+    pub schedule_poll: Duration,
 }
 
 impl Default for SiteSettings {
@@ -92,6 +98,7 @@ impl Default for SiteSettings {
             link_lifetime: chrono::Duration::hours(48),
             reset_lifetime: chrono::Duration::hours(1),
             mail: mail::MailSettings::default(),
+            schedule_poll: Duration::from_secs(5),
         }
     }
 }
@@ -117,6 +124,8 @@ pub(crate) struct Inner {
     pub chrome: GenerationMap<(), Arc<site::Chrome>>,
     /// Wakes the mail sender when a message is queued.
     pub mail_wake: tokio::sync::Notify,
+    /// Wakes the scheduler when an article is saved (its next due time may have moved).
+    pub schedule_wake: tokio::sync::Notify,
     /// "You May Also Like" for each article shown in this generation.
     pub related: GenerationMap<i64, Arc<Vec<masthead_store::ArticleSummary>>>,
 }
@@ -134,6 +143,7 @@ impl AppState {
             counts: GenerationMap::new(10_000),
             related: GenerationMap::new(10_000),
             mail_wake: tokio::sync::Notify::new(),
+            schedule_wake: tokio::sync::Notify::new(),
         }))
     }
 
@@ -193,6 +203,11 @@ impl AppState {
                 }
             }
         })
+    }
+
+    /// Tells the scheduler the schedule may have changed.
+    pub(crate) fn wake_scheduler(&self) {
+        self.0.schedule_wake.notify_one();
     }
 
     /// Reads the change log once, so the first requests start from the right generation.

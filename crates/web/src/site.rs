@@ -127,6 +127,11 @@ async fn error_page(state: &AppState, e: SiteError) -> Response {
             "Page not found",
             "We could not find that page. It may have moved, or the address may be mistyped.",
         ),
+        SiteError::Gone => (
+            StatusCode::GONE,
+            "Story withdrawn",
+            "This story is no longer available: the newsroom has withdrawn it.",
+        ),
         SiteError::BadRequest(why) => (StatusCode::BAD_REQUEST, "Bad request", *why),
         SiteError::Internal(detail) => {
             tracing::error!("request failed: {detail}");
@@ -404,6 +409,7 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
     let found = match store.public_article_at(date, slug).await? {
         ArticleLookup::Found(a) => a,
         ArticleLookup::Moved(path) => return Ok(redirect(&encode_path(&path), None)),
+        ArticleLookup::Gone => return Err(SiteError::Gone),
         ArticleLookup::NotFound => return Err(SiteError::NotFound),
     };
     let chrome = chrome(state).await?;

@@ -1,0 +1,278 @@
+//! The newsroom's writes to articles: creating with an owner, saving against a version
+//! (an outdated save is refused and kept, never silently applied), revisions, and the
+//! scheduler's publication of what has come due.
+
+use crate::{NewArticle, Store, StoreError, log_change, with_pool, write_tx};
+use chrono::{DateTime, Utc};
+use masthead_core::article::url_date;
+use masthead_core::{ArticleLabel, ArticleStatus, BodyFormat};
+use serde::{Deserialize, Serialize};
+
+/// Who is saving and on what the save is based.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Edit {
+    /// The account saving (kept with the revision).
+    pub user_id: Option<i64>,
+    /// The version the editor loaded; a save based on an older one is refused.
+    pub based_on: Option<i64>,
+    /// A typo fix: the article's updated time does not move.
+    pub minor: bool,
+}
+
+/// What kind of save a revision records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevisionKind {
+    Save,
+    Autosave,
+    Restore,
+    /// A save refused because the article had changed meanwhile: kept so nothing is lost.
+    Refused,
+}
+
+impl RevisionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Save => "save",
+            Self::Autosave => "autosave",
+            Self::Restore => "restore",
+            Self::Refused => "refused",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "autosave" => Self::Autosave,
+            "restore" => Self::Restore,
+            "refused" => Self::Refused,
+            _ => Self::Save,
+        }
+    }
+}
+
+/// The editable fields of an article, as a revision keeps them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevisionContent {
+    pub title: String,
+    pub kicker: Option<String>,
+    pub dek: Option<String>,
+    pub slug: Option<String>,
+    pub body_format: BodyFormat,
+    pub body_source: String,
+    pub editor_excerpt: Option<String>,
+    pub status: ArticleStatus,
+    pub published_at: Option<DateTime<Utc>>,
+    pub section: String,
+    pub other_sections: Vec<String>,
+    pub tags: Vec<String>,
+    pub authors: Vec<String>,
+    pub featured: bool,
+    pub comments_open: bool,
+    pub label: ArticleLabel,
+    pub featured_image: Option<String>,
+    pub featured_image_alt: Option<String>,
+}
+
+impl From<&NewArticle> for RevisionContent {
+    fn from(a: &NewArticle) -> Self {
+        Self {
+            title: a.title.clone(),
+            kicker: a.kicker.clone(),
+            dek: a.dek.clone(),
+            slug: a.slug.clone(),
+            body_format: a.body_format,
+            body_source: a.body_source.clone(),
+            editor_excerpt: a.editor_excerpt.clone(),
+            status: a.status,
+            published_at: a.published_at,
+            section: a.section.clone(),
+            other_sections: a.other_sections.clone(),
+            tags: a.tags.clone(),
+            authors: a.authors.clone(),
+            featured: a.featured,
+            comments_open: a.comments_open,
+            label: a.label,
+            featured_image: a.featured_image.clone(),
+            featured_image_alt: a.featured_image_alt.clone(),
+        }
+    }
+}
+
+/// One kept version of an article.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Revision {
+    pub id: i64,
+    pub article_id: i64,
+    pub version: i64,
+    pub kind: RevisionKind,
+    pub user_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub content: RevisionContent,
+}
+
+#[derive(sqlx::FromRow)]
+struct RevisionRow {
+    id: i64,
+    article_id: i64,
+    version: i64,
+    kind: String,
+    user_id: Option<i64>,
+    created_at: DateTime<Utc>,
+    content: String,
+}
+
+/// The facts a permission check needs about an article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct ArticleState {
+    pub id: i64,
+    #[sqlx(try_from = "String")]
+    pub status: StatusColumn,
+    pub owner_id: Option<i64>,
+    pub version: i64,
+}
+
+/// A status read from a column (sqlx needs a `TryFrom<String>` type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusColumn(pub ArticleStatus);
+
+impl TryFrom<String> for StatusColumn {
+    type Error = masthead_core::article::UnknownValue;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse().map(StatusColumn)
+    }
+}
+
+/// Keeps a revision inside the caller's transaction.
+macro_rules! keep_revision {
+    ($tx:expr, $id:expr, $version:expr, $kind:expr, $user:expr, $content:expr, $now:expr) => {{
+        let json = serde_json::to_string($content)
+            .map_err(|e| StoreError::Invalid(format!("cannot keep the revision: {e}")))?;
+        sqlx::query(
+            "INSERT INTO article_revisions (article_id, version, kind, user_id, created_at, content)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind($id)
+        .bind($version)
+        .bind($kind.as_str())
+        .bind($user)
+        .bind($now)
+        .bind(json)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+pub(crate) use keep_revision;
+
+impl Store {
+    /// Status, owner and version of an article, for permission checks.
+    pub async fn article_state(&self, id: i64) -> Result<Option<ArticleState>, StoreError> {
+        Ok(with_pool!(&self.read, |p| {
+            sqlx::query_as("SELECT id, status, owner_id, version FROM articles WHERE id = $1")
+                .bind(id)
+                .fetch_optional(p)
+                .await?
+        }))
+    }
+
+    /// An article's revisions, newest first.
+    pub async fn revisions(&self, article_id: i64) -> Result<Vec<Revision>, StoreError> {
+        let rows: Vec<RevisionRow> = with_pool!(&self.read, |p| {
+            sqlx::query_as(
+                "SELECT id, article_id, version, kind, user_id, created_at, content
+                 FROM article_revisions WHERE article_id = $1 ORDER BY id DESC",
+            )
+            .bind(article_id)
+            .fetch_all(p)
+            .await?
+        });
+        rows.into_iter()
+            .map(|r| {
+                Ok(Revision {
+                    id: r.id,
+                    article_id: r.article_id,
+                    version: r.version,
+                    kind: RevisionKind::parse(&r.kind),
+                    user_id: r.user_id,
+                    created_at: r.created_at,
+                    content: serde_json::from_str(&r.content).map_err(|e| {
+                        StoreError::Invalid(format!("revision {} is unreadable: {e}", r.id))
+                    })?,
+                })
+            })
+            .collect()
+    }
+
+    /// Publishes every scheduled article whose time has come (by the store's clock),
+    /// with change-log rows so caches and the index follow at once. Safe to run on
+    /// several nodes at the same moment: each article is published by exactly one.
+    /// Returns the ids it published.
+    pub async fn publish_due(&self) -> Result<Vec<i64>, StoreError> {
+        let now = self.clock.now();
+        let tz = self.tz;
+        // Look before taking the write lock: a write transaction counts as a local change,
+        // which would empty this node's page cache every time the scheduler looks.
+        let any_due: Option<i64> = with_pool!(&self.read, |p| {
+            sqlx::query_scalar(
+                "SELECT id FROM articles WHERE status = 'scheduled' AND published_at <= $1 LIMIT 1",
+            )
+            .bind(now)
+            .fetch_optional(p)
+            .await?
+        });
+        if any_due.is_none() {
+            return Ok(Vec::new());
+        }
+        Ok(write_tx!(self, |tx| {
+            let due: Vec<(i64, Option<DateTime<Utc>>)> = sqlx::query_as(
+                "SELECT id, published_at FROM articles
+                 WHERE status = 'scheduled' AND published_at <= $1 ORDER BY published_at, id",
+            )
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut published = Vec::with_capacity(due.len());
+            for (id, at) in due {
+                let date = url_date(at.unwrap_or(now), tz);
+                // The status test makes a second node's attempt a no-op.
+                let changed = sqlx::query(
+                    "UPDATE articles SET status = 'published', url_date = COALESCE(url_date, $1),
+                         version = version + 1
+                     WHERE id = $2 AND status = 'scheduled'",
+                )
+                .bind(date)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if changed == 0 {
+                    continue;
+                }
+                for link in ["article_sections", "article_tags", "article_authors"] {
+                    // `link` is one of three fixed names, never input.
+                    let sql =
+                        format!("UPDATE {link} SET status = 'published' WHERE article_id = $1");
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                log_change!(tx, "article", id, "publish", now);
+                published.push(id);
+            }
+            published
+        }))
+    }
+
+    /// When the next scheduled article is due, if any is.
+    pub async fn next_scheduled(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(with_pool!(&self.read, |p| {
+            sqlx::query_scalar(
+                "SELECT published_at FROM articles WHERE status = 'scheduled'
+                 ORDER BY published_at LIMIT 1",
+            )
+            .fetch_optional(p)
+            .await?
+        })
+        .flatten())
+    }
+}
