@@ -21,6 +21,7 @@ http_tests!(
     edits_must_name_the_version_they_change,
     scheduled_articles_publish_at_their_time_without_any_request,
     slug_changes_redirect_and_withdrawn_stories_are_gone,
+    corrections_are_dated_on_the_page_and_labels_are_disclosed,
 );
 
 /// A user with `role` and a write token.
@@ -533,4 +534,115 @@ async fn slug_changes_redirect_and_withdrawn_stories_are_gone(db: TestDb) {
     // An address that never held a story is still 404.
     let never = new_url.replace("bridge-closes-for-six-weekends", "no-such-story");
     assert_eq!(site.get(&never).await.status, 404);
+}
+
+async fn corrections_are_dated_on_the_page_and_labels_are_disclosed(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    with_sections(&site).await;
+    let (_, editor) = writer(&site, Role::Editor, "edith").await;
+    let (_, author) = writer(&site, Role::Author, "aziz").await;
+    let (_, contributor) = writer(&site, Role::Contributor, "carla").await;
+    let r = post(&site, &editor, json!({"title": "Mayor opens the new library", "status": "published", "label": "sponsored"})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_i64().unwrap();
+    let url = r.json()["url"].as_str().unwrap().to_owned();
+    let updated_before = r.json()["updated_at"].as_str().unwrap().to_owned();
+    assert_eq!(r.json()["label"], "sponsored");
+
+    // Sponsored content is always disclosed, on its page and on its card.
+    let page = site.page(&url).await;
+    assert!(
+        page.contains("Sponsored content: paid for by an advertiser"),
+        "{page}"
+    );
+    assert!(page.contains(r#"<span class="story-label">Sponsored</span>"#));
+    assert!(
+        site.page("/")
+            .await
+            .contains(r#"<span class="story-label">Sponsored</span>"#)
+    );
+
+    let path = format!("/api/v1/articles/{id}/corrections");
+    let note = json!({"kind": "correction", "note": "An earlier version misspelt the <b>mayor's</b> name."});
+    // Only those who may edit the published article may append to it.
+    let r = site
+        .send_json("POST", &path, &contributor, Some(&note), &[])
+        .await;
+    assert_eq!(r.status, 403);
+    let r = site
+        .send_json("POST", &path, &author, Some(&note), &[])
+        .await;
+    assert_eq!(r.status, 404, "not the author's article");
+    for (bad, says) in [
+        (json!({"kind": "apology", "note": "x"}), "`kind`"),
+        (
+            json!({"kind": "update", "note": "  "}),
+            "`note` must not be empty",
+        ),
+    ] {
+        let r = site
+            .send_json("POST", &path, &editor, Some(&bad), &[])
+            .await;
+        assert_eq!(r.status, 422, "{bad}");
+        assert!(
+            r.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(says),
+            "{}",
+            r.body
+        );
+    }
+
+    site.clock.advance(Duration::days(2));
+    let r = site
+        .send_json("POST", &path, &editor, Some(&note), &[])
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["kind"], "correction");
+    let day = site
+        .clock
+        .now()
+        .with_timezone(&site.state.settings().timezone)
+        .format("%-d %B %Y")
+        .to_string();
+    let page = site.page(&url).await;
+    assert!(page.contains("Correction, <time"), "{page}");
+    assert!(page.contains(&format!(">{day}</time>:</strong>")), "{page}");
+    assert!(
+        page.contains("misspelt the &lt;b&gt;mayor"),
+        "the note is text, escaped"
+    );
+    assert!(!page.contains("<b>mayor"));
+    // The updated time moved, and the note stays however the article is edited later.
+    let now = site
+        .send_json("GET", &format!("/api/v1/articles/{id}"), &editor, None, &[])
+        .await;
+    assert_ne!(now.json()["updated_at"].as_str().unwrap(), updated_before);
+    let r = patch(
+        &site,
+        &editor,
+        id,
+        &etag(&now),
+        json!({"title": "Mayor opens the new central library"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(site.store.corrections(id).await.unwrap().len(), 1);
+    assert!(site.page(&url).await.contains("misspelt"));
+
+    // An unpublished article takes edits, not corrections.
+    let draft = post(&site, &editor, json!({"title": "Library opening times"}))
+        .await
+        .json();
+    let r = site
+        .send_json(
+            "POST",
+            &format!("/api/v1/articles/{}/corrections", draft["id"]),
+            &editor,
+            Some(&note),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 409);
 }

@@ -150,6 +150,46 @@ impl FromStr for ArticleLabel {
     }
 }
 
+/// A note appended to a published article: a correction admits a mistake; an update
+/// adds what happened since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CorrectionKind {
+    Correction,
+    Update,
+}
+
+impl CorrectionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Correction => "correction",
+            Self::Update => "update",
+        }
+    }
+
+    /// The word that starts the note on the page ("Correction, 28 November 2026: …").
+    pub fn display(self) -> &'static str {
+        match self {
+            Self::Correction => "Correction",
+            Self::Update => "Update",
+        }
+    }
+}
+
+impl FromStr for CorrectionKind {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "correction" => Ok(Self::Correction),
+            "update" => Ok(Self::Update),
+            _ => Err(UnknownValue {
+                kind: "note kind (correction or update)",
+                value: s.to_owned(),
+            }),
+        }
+    }
+}
+
 /// The date that goes in an article's URL: the site-local calendar date of its first
 /// publication. Computed once, stored, and never recomputed, so changing the site's
 /// timezone later moves no URL.

@@ -12,5 +12,5 @@ pub mod totp;
 pub mod workflow;
 
 pub use access::{Capability, Credential, Decision, Role, TokenScope};
-pub use article::{ArticleLabel, ArticleStatus, BodyFormat};
+pub use article::{ArticleLabel, ArticleStatus, BodyFormat, CorrectionKind};
 pub use clock::{Clock, FakeClock, SystemClock};

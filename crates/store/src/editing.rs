@@ -5,7 +5,7 @@
 use crate::{NewArticle, Store, StoreError, log_change, with_pool, write_tx};
 use chrono::{DateTime, Utc};
 use masthead_core::article::url_date;
-use masthead_core::{ArticleLabel, ArticleStatus, BodyFormat};
+use masthead_core::{ArticleLabel, ArticleStatus, BodyFormat, CorrectionKind};
 use serde::{Deserialize, Serialize};
 
 /// Who is saving and on what the save is based.
@@ -121,6 +121,27 @@ struct RevisionRow {
     content: String,
 }
 
+/// A correction or update note on an article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Correction {
+    pub id: i64,
+    pub article_id: i64,
+    pub kind: CorrectionKind,
+    pub note: String,
+    pub user_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CorrectionRow {
+    id: i64,
+    article_id: i64,
+    kind: String,
+    note: String,
+    user_id: Option<i64>,
+    created_at: DateTime<Utc>,
+}
+
 /// The facts a permission check needs about an article.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct ArticleState {
@@ -164,6 +185,82 @@ macro_rules! keep_revision {
 pub(crate) use keep_revision;
 
 impl Store {
+    /// Appends a correction or update to an article: the note is kept for good, the
+    /// article's updated time and version move, and readers' caches follow.
+    pub async fn add_correction(
+        &self,
+        article_id: i64,
+        kind: CorrectionKind,
+        note: &str,
+        user_id: Option<i64>,
+    ) -> Result<Correction, StoreError> {
+        let now = self.clock.now();
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(StoreError::Invalid("The note is empty.".into()));
+        }
+        Ok(write_tx!(self, |tx| {
+            let changed = sqlx::query(
+                "UPDATE articles SET updated_at = $1, version = version + 1 WHERE id = $2",
+            )
+            .bind(now)
+            .bind(article_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 0 {
+                return Err(StoreError::NotFound(format!("article {article_id}")));
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO corrections (article_id, kind, note, user_id, created_at)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(article_id)
+            .bind(kind.as_str())
+            .bind(note)
+            .bind(user_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            log_change!(tx, "article", article_id, "update", now);
+            Correction {
+                id,
+                article_id,
+                kind,
+                note: note.to_owned(),
+                user_id,
+                created_at: now,
+            }
+        }))
+    }
+
+    /// An article's corrections and updates, oldest first.
+    pub async fn corrections(&self, article_id: i64) -> Result<Vec<Correction>, StoreError> {
+        let rows: Vec<CorrectionRow> = with_pool!(&self.read, |p| {
+            sqlx::query_as(
+                "SELECT id, article_id, kind, note, user_id, created_at FROM corrections
+                 WHERE article_id = $1 ORDER BY id",
+            )
+            .bind(article_id)
+            .fetch_all(p)
+            .await?
+        });
+        rows.into_iter()
+            .map(|r| {
+                Ok(Correction {
+                    id: r.id,
+                    article_id: r.article_id,
+                    kind: r.kind.parse().map_err(|e| {
+                        StoreError::Invalid(format!("correction {} has an {e}", r.id))
+                    })?,
+                    note: r.note,
+                    user_id: r.user_id,
+                    created_at: r.created_at,
+                })
+            })
+            .collect()
+    }
+
     /// Status, owner and version of an article, for permission checks.
     pub async fn article_state(&self, id: i64) -> Result<Option<ArticleState>, StoreError> {
         Ok(with_pool!(&self.read, |p| {

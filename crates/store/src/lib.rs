@@ -22,7 +22,9 @@ pub use accounts::{
     ApiToken, AuditEntry, AuditFilter, LinkPurpose, NewAuditEntry, NewUser, Session, User,
 };
 pub use articles::{ArticleFilter, ArticleLookup};
-pub use editing::{ArticleState, Edit, Revision, RevisionContent, RevisionKind, StatusColumn};
+pub use editing::{
+    ArticleState, Correction, Edit, Revision, RevisionContent, RevisionKind, StatusColumn,
+};
 pub use error::StoreError;
 pub use mail::{NewMail, QueuedMail};
 pub use model::*;

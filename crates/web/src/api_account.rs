@@ -42,6 +42,14 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             spec(Method::DELETE, "/api/v1/articles/{id}", Some(WriteArticles)),
             delete(api_write::trash),
         ),
+        (
+            spec(
+                Method::POST,
+                "/api/v1/articles/{id}/corrections",
+                Some(EditOwnPublished),
+            ),
+            post(api_write::add_correction),
+        ),
     ]
 }
 

@@ -443,3 +443,76 @@ pub(crate) async fn trash(
     };
     save_over(&state, &who, &cur, fields, based_on).await
 }
+
+/// A correction or update as a client sends it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CorrectionFields {
+    kind: String,
+    note: String,
+}
+
+/// The longest correction note we take.
+const MAX_NOTE: usize = 5_000;
+
+/// `POST /api/v1/articles/{id}/corrections`: appends a dated note to a published article.
+pub(crate) async fn add_correction(
+    State(state): State<AppState>,
+    axum::Extension(who): axum::Extension<SignedIn>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let cur = editable(&state, &who, id).await?;
+    may_save(
+        actor(&who, cur.owner_id),
+        Some(cur.summary.status),
+        cur.summary.status,
+    )
+    .map_err(refused)?;
+    let fields: CorrectionFields = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!(
+                "The body must be {{\"kind\": \"correction\" or \"update\", \"note\": \"…\"}}: {e}"
+            ),
+        )
+    })?;
+    let kind = fields
+        .kind
+        .parse::<masthead_core::CorrectionKind>()
+        .map_err(|e| invalid(format!("`kind`: {e}")))?;
+    let note = fields.note.trim();
+    if note.is_empty() {
+        return Err(invalid("`note` must not be empty."));
+    }
+    if note.chars().count() > MAX_NOTE {
+        return Err(invalid(format!(
+            "`note` is longer than {MAX_NOTE} characters."
+        )));
+    }
+    if cur.summary.status != ArticleStatus::Published {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_published",
+            "Corrections and updates are for published articles; edit the unpublished one instead.",
+        ));
+    }
+    let c = state
+        .store()
+        .add_correction(id, kind, note, Some(who.user.id))
+        .await
+        .map_err(store_failure)?;
+    let entry = NewAuditEntry {
+        actor_id: Some(who.user.id),
+        actor: who.user.email.clone(),
+        action: format!("added {}", kind.as_str()),
+        target: format!("article {id}"),
+        ..Default::default()
+    };
+    if let Err(e) = state.store().audit(&entry).await {
+        tracing::error!("cannot write the audit log: {e}");
+    }
+    Ok((StatusCode::CREATED, axum::Json(c)).into_response())
+}

@@ -432,7 +432,8 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
         ),
         ..Default::default()
     };
-    let view = ArticleView::new(*found, settings);
+    let corrections = store.corrections(found.summary.id).await?;
+    let view = ArticleView::new(*found, &corrections, settings);
     let meta = MetaView {
         canonical: Some(view.card.url.clone()),
         ..meta

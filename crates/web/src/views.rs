@@ -4,8 +4,9 @@
 use crate::route::encode_segment;
 use crate::{AppState, SiteSettings};
 use chrono::{DateTime, Datelike, Utc};
+use masthead_core::ArticleLabel;
 use masthead_core::paging;
-use masthead_store::{Article, ArticleSummary, Page, Section, Term};
+use masthead_store::{Article, ArticleSummary, Correction, Page, Section, Term};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,6 +63,10 @@ pub struct CardView {
     pub published: DateView,
     pub section: LinkView,
     pub authors: Vec<LinkView>,
+    /// The label readers see, when it is not plain news.
+    pub label: Option<&'static str>,
+    /// Paid content, always disclosed.
+    pub sponsored: bool,
 }
 
 pub fn article_url(a: &ArticleSummary) -> String {
@@ -82,6 +87,8 @@ impl CardView {
             teaser: a.excerpt.clone(),
             published: DateView::new(a.published_at.unwrap_or(a.updated_at), settings),
             section: LinkView::term("section", &a.section),
+            label: (a.label != ArticleLabel::News).then(|| a.label.display()),
+            sponsored: a.label == ArticleLabel::Sponsored,
             authors: a
                 .authors
                 .iter()
@@ -103,11 +110,23 @@ pub struct ArticleView {
     pub comments_open: bool,
     pub featured_image: Option<String>,
     pub featured_image_alt: String,
+    /// Corrections and updates, oldest first.
+    pub corrections: Vec<CorrectionView>,
+}
+
+/// A correction or update as the page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CorrectionView {
+    pub kind: &'static str,
+    pub date: DateView,
+    /// The day alone, as the note's heading says it ("28 November 2026").
+    pub day: String,
+    pub note: String,
 }
 
 impl ArticleView {
     /// Takes the article: its body, often the page's largest string, moves in uncopied.
-    pub fn new(a: Article, settings: &SiteSettings) -> Self {
+    pub fn new(a: Article, corrections: &[Correction], settings: &SiteSettings) -> Self {
         let s = &a.summary;
         let published = s.published_at.unwrap_or(s.updated_at);
         // "Updated" only when it says something: a later day or a real revision.
@@ -126,6 +145,19 @@ impl ArticleView {
             comments_open: s.comments_open,
             featured_image: s.featured_image.clone(),
             featured_image_alt: s.featured_image_alt.clone().unwrap_or_default(),
+            corrections: corrections
+                .iter()
+                .map(|c| CorrectionView {
+                    kind: c.kind.display(),
+                    date: DateView::new(c.created_at, settings),
+                    day: c
+                        .created_at
+                        .with_timezone(&settings.timezone)
+                        .format("%-d %B %Y")
+                        .to_string(),
+                    note: c.note.clone(),
+                })
+                .collect(),
         }
     }
 }
