@@ -22,6 +22,7 @@ http_tests!(
     scheduled_articles_publish_at_their_time_without_any_request,
     slug_changes_redirect_and_withdrawn_stories_are_gone,
     corrections_are_dated_on_the_page_and_labels_are_disclosed,
+    search_fields_canonical_and_dateline_reach_the_page,
 );
 
 /// A user with `role` and a write token.
@@ -59,24 +60,9 @@ fn etag(r: &common::Resp) -> String {
     r.header("etag").unwrap().to_owned()
 }
 
-/// Seeds one section so articles have somewhere to go.
-async fn with_sections(site: &TestSite) {
-    for (slug, name) in [("city", "City"), ("business", "Business")] {
-        site.store
-            .upsert_section(&masthead_store::NewSection {
-                slug: slug.into(),
-                name: name.into(),
-                description: String::new(),
-                parent_slug: None,
-            })
-            .await
-            .unwrap();
-    }
-}
-
 async fn each_role_writes_and_publishes_within_its_rights(db: TestDb) {
     let site = TestSite::empty(db).await;
-    with_sections(&site).await;
+    common::seed_sections(&site).await;
     let (_, contributor) = writer(&site, Role::Contributor, "carla").await;
     let (_, author) = writer(&site, Role::Author, "aziz").await;
     let (_, other_author) = writer(&site, Role::Author, "olga").await;
@@ -220,7 +206,7 @@ async fn each_role_writes_and_publishes_within_its_rights(db: TestDb) {
 
 async fn bad_article_bodies_get_clear_errors(db: TestDb) {
     let site = TestSite::empty(db).await;
-    with_sections(&site).await;
+    common::seed_sections(&site).await;
     let (_, editor) = writer(&site, Role::Editor, "edith").await;
     let cases: Vec<(Value, u16, &str)> = vec![
         (json!({"body": "no title"}), 422, "`title` is required"),
@@ -286,7 +272,7 @@ async fn bad_article_bodies_get_clear_errors(db: TestDb) {
 
 async fn edits_must_name_the_version_they_change(db: TestDb) {
     let site = TestSite::empty(db).await;
-    with_sections(&site).await;
+    common::seed_sections(&site).await;
     let (editor_id, editor) = writer(&site, Role::Editor, "edith").await;
     let (_, other) = writer(&site, Role::Editor, "emil").await;
     let r = post(
@@ -413,7 +399,7 @@ async fn edits_must_name_the_version_they_change(db: TestDb) {
 
 async fn scheduled_articles_publish_at_their_time_without_any_request(db: TestDb) {
     let site = TestSite::empty(db).await;
-    with_sections(&site).await;
+    common::seed_sections(&site).await;
     let (_, editor) = writer(&site, Role::Editor, "edith").await;
     let now = site.clock.now();
     let at = now + Duration::hours(1);
@@ -486,7 +472,7 @@ async fn scheduled_articles_publish_at_their_time_without_any_request(db: TestDb
 
 async fn slug_changes_redirect_and_withdrawn_stories_are_gone(db: TestDb) {
     let site = TestSite::empty(db).await;
-    with_sections(&site).await;
+    common::seed_sections(&site).await;
     let (_, editor) = writer(&site, Role::Editor, "edith").await;
     let r = post(
         &site,
@@ -538,7 +524,7 @@ async fn slug_changes_redirect_and_withdrawn_stories_are_gone(db: TestDb) {
 
 async fn corrections_are_dated_on_the_page_and_labels_are_disclosed(db: TestDb) {
     let site = TestSite::empty(db).await;
-    with_sections(&site).await;
+    common::seed_sections(&site).await;
     let (_, editor) = writer(&site, Role::Editor, "edith").await;
     let (_, author) = writer(&site, Role::Author, "aziz").await;
     let (_, contributor) = writer(&site, Role::Contributor, "carla").await;
@@ -645,4 +631,50 @@ async fn corrections_are_dated_on_the_page_and_labels_are_disclosed(db: TestDb) 
         )
         .await;
     assert_eq!(r.status, 409);
+}
+
+async fn search_fields_canonical_and_dateline_reach_the_page(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    common::seed_sections(&site).await;
+    let (_, editor) = writer(&site, Role::Editor, "edith").await;
+    let r = post(
+        &site,
+        &editor,
+        json!({
+            "title": "Wire: markets close higher",
+            "status": "published",
+            "dateline": "LONDON",
+            "seo_title": "Markets close higher on rate hopes",
+            "seo_description": "Shares rose across Europe.",
+            "canonical_url": "https://wire.example/markets-close-higher",
+            "noindex": true
+        }),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let page = site.page(r.json()["url"].as_str().unwrap()).await;
+    assert!(
+        page.contains("<title>Markets close higher on rate hopes"),
+        "{page}"
+    );
+    assert!(page.contains(r#"<meta name="description" content="Shares rose across Europe.">"#));
+    assert!(
+        page.contains(r#"<link rel="canonical" href="https://wire.example/markets-close-higher">"#)
+    );
+    assert!(page.contains(r#"<meta name="robots" content="noindex"#));
+    assert!(page.contains(r#"<p class="dateline">LONDON</p>"#));
+    for (bad, says) in [
+        (
+            json!({"title": "T", "canonical_url": "javascript:alert(1)"}),
+            "canonical_url",
+        ),
+        (
+            json!({"title": "T", "featured_image": "javascript:alert(1)"}),
+            "featured_image",
+        ),
+    ] {
+        let r = post(&site, &editor, bad.clone()).await;
+        assert_eq!(r.status, 422, "{bad}");
+        assert!(r.body.contains(says));
+    }
 }

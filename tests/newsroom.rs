@@ -8,11 +8,11 @@
 mod common;
 
 use chrono::Duration;
-use common::{TestSite, count};
+use common::{PASSWORD, TestSite, add_user, count, sign_in};
 use masthead_core::{Clock, Role, TokenScope};
-use masthead_store::{LinkPurpose, NewUser};
+use masthead_store::LinkPurpose;
 use masthead_testkit::TestDb;
-use masthead_web::auth::{self, HashCost};
+use masthead_web::auth;
 
 http_tests!(
     every_route_answers_each_role_as_its_table_says,
@@ -27,40 +27,6 @@ http_tests!(
     two_factor_sign_in_with_codes_and_recovery_codes,
     two_factor_can_be_required_for_editors_and_administrators,
 );
-
-const PASSWORD: &str = "a long and unusual passphrase";
-const COST: HashCost = HashCost {
-    memory_kib: 256,
-    iterations: 1,
-};
-
-async fn add_user(site: &TestSite, email: &str, role: Role) -> i64 {
-    site.store
-        .create_user(&NewUser {
-            email: email.into(),
-            name: format!("{role} person"),
-            role,
-            password_hash: Some(auth::hash_password(PASSWORD, COST).unwrap()),
-        })
-        .await
-        .unwrap()
-}
-
-/// Signs in through the form; returns the `Cookie` header value for the new session.
-async fn sign_in(site: &TestSite, email: &str, password: &str) -> Option<String> {
-    let r = site
-        .post_form(
-            "/newsroom/login",
-            &[("email", email), ("password", password), ("next", "")],
-            &[("Origin", &site.origin())],
-        )
-        .await;
-    if r.status != 303 {
-        return None;
-    }
-    let set = r.header("set-cookie").unwrap();
-    Some(set.split(';').next().unwrap().to_owned())
-}
 
 /// A path from the table with its parameters filled in.
 fn concrete(path: &str) -> String {

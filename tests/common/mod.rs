@@ -16,6 +16,56 @@ use masthead_testkit::TestDb;
 use masthead_web::{AppState, SiteSettings};
 use std::time::Duration;
 
+/// The password every test account gets.
+pub const PASSWORD: &str = "a long and unusual passphrase";
+pub const COST: masthead_web::auth::HashCost = masthead_web::auth::HashCost {
+    memory_kib: 256,
+    iterations: 1,
+};
+
+pub async fn add_user(site: &TestSite, email: &str, role: masthead_core::Role) -> i64 {
+    site.store
+        .create_user(&masthead_store::NewUser {
+            email: email.into(),
+            name: format!("{role} person"),
+            role,
+            password_hash: Some(masthead_web::auth::hash_password(PASSWORD, COST).unwrap()),
+        })
+        .await
+        .unwrap()
+}
+
+/// Two sections, City and Business, for tests that write articles into them.
+pub async fn seed_sections(site: &TestSite) {
+    for (slug, name) in [("city", "City"), ("business", "Business")] {
+        site.store
+            .upsert_section(&masthead_store::NewSection {
+                slug: slug.into(),
+                name: name.into(),
+                description: String::new(),
+                parent_slug: None,
+            })
+            .await
+            .unwrap();
+    }
+}
+
+/// Signs in through the form; returns the `Cookie` header value for the new session.
+pub async fn sign_in(site: &TestSite, email: &str, password: &str) -> Option<String> {
+    let r = site
+        .post_form(
+            "/newsroom/login",
+            &[("email", email), ("password", password), ("next", "")],
+            &[("Origin", &site.origin())],
+        )
+        .await;
+    if r.status != 303 {
+        return None;
+    }
+    let set = r.header("set-cookie").unwrap();
+    Some(set.split(';').next().unwrap().to_owned())
+}
+
 pub struct TestSite {
     pub base: String,
     /// Where mail is delivered (no SMTP server in these tests).

@@ -42,7 +42,7 @@ pub enum ArticleLookup {
 }
 
 #[derive(sqlx::FromRow)]
-struct ArticleRow {
+pub(crate) struct ArticleRow {
     id: i64,
     slug: String,
     url_date: Option<NaiveDate>,
@@ -77,6 +77,11 @@ struct BodyRow {
     created_at: DateTime<Utc>,
     version: i64,
     owner_id: Option<i64>,
+    dateline: Option<String>,
+    seo_title: Option<String>,
+    seo_description: Option<String>,
+    canonical_url: Option<String>,
+    noindex: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -128,11 +133,12 @@ macro_rules! summary_columns {
         )
     };
 }
-const SUMMARY_COLUMNS: &str = summary_columns!();
+pub(crate) const SUMMARY_COLUMNS: &str = summary_columns!();
 /// A summary's columns and the body's, for reading one whole article in one query.
 const FULL_COLUMNS: &str = concat!(
     summary_columns!(),
-    ", b.body_format, b.body_source, b.body_html, a.editor_excerpt, a.created_at, a.version, a.owner_id"
+    ", b.body_format, b.body_source, b.body_html, a.editor_excerpt, a.created_at, a.version, a.owner_id,
+    a.dateline, a.seo_title, a.seo_description, a.canonical_url, a.noindex"
 );
 
 fn bad_value(e: masthead_core::article::UnknownValue) -> StoreError {
@@ -281,7 +287,8 @@ macro_rules! save_one {
                         editor_excerpt = $6, excerpt = $7,
                         status = $8, published_at = $9, updated_at = $10, section_id = $11, featured = $12,
                         comments_open = $13, language = $14, featured_image = $15, featured_image_alt = $16,
-                        label = $17, version = version + 1
+                        label = $17, version = version + 1, dateline = $19, seo_title = $20,
+                        seo_description = $21, canonical_url = $22, noindex = $23
                      WHERE id = $18",
                 )
                 .bind(&slug_or_placeholder)
@@ -302,6 +309,11 @@ macro_rules! save_one {
                 .bind(&a.featured_image_alt)
                 .bind(a.label.as_str())
                 .bind(e.id)
+                .bind(&a.dateline)
+                .bind(&a.seo_title)
+                .bind(&a.seo_description)
+                .bind(&a.canonical_url)
+                .bind(a.noindex)
                 .execute(&mut *$tx)
                 .await?;
                 if e.url_date.is_some() && (e.slug != slug_or_placeholder || e.url_date != date) {
@@ -319,8 +331,10 @@ macro_rules! save_one {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO articles (slug, url_date, title, kicker, dek,
                         editor_excerpt, excerpt, status, published_at, updated_at, created_at, section_id, featured,
-                        comments_open, language, featured_image, featured_image_alt, external_id, label, owner_id)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+                        comments_open, language, featured_image, featured_image_alt, external_id, label, owner_id,
+                        dateline, seo_title, seo_description, canonical_url, noindex)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+                        $21, $22, $23, $24, $25)
                      RETURNING id",
                 )
                 .bind(&slug_or_placeholder)
@@ -343,6 +357,11 @@ macro_rules! save_one {
                 .bind(&a.external_id)
                 .bind(a.label.as_str())
                 .bind(target.owner)
+                .bind(&a.dateline)
+                .bind(&a.seo_title)
+                .bind(&a.seo_description)
+                .bind(&a.canonical_url)
+                .bind(a.noindex)
                 .fetch_one(&mut *$tx)
                 .await?;
                 (id, true)
@@ -743,11 +762,16 @@ impl Store {
             created_at: body.created_at,
             version: body.version,
             owner_id: body.owner_id,
+            dateline: body.dateline,
+            seo_title: body.seo_title,
+            seo_description: body.seo_description,
+            canonical_url: body.canonical_url,
+            noindex: body.noindex,
         }))
     }
 
     /// Turns rows into summaries.
-    fn summaries(rows: Vec<ArticleRow>) -> Result<Vec<ArticleSummary>, StoreError> {
+    pub(crate) fn summaries(rows: Vec<ArticleRow>) -> Result<Vec<ArticleSummary>, StoreError> {
         rows.into_iter()
             .map(|r| {
                 Ok(ArticleSummary {

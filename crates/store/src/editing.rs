@@ -71,6 +71,16 @@ pub struct RevisionContent {
     pub label: ArticleLabel,
     pub featured_image: Option<String>,
     pub featured_image_alt: Option<String>,
+    #[serde(default)]
+    pub dateline: Option<String>,
+    #[serde(default)]
+    pub seo_title: Option<String>,
+    #[serde(default)]
+    pub seo_description: Option<String>,
+    #[serde(default)]
+    pub canonical_url: Option<String>,
+    #[serde(default)]
+    pub noindex: bool,
 }
 
 impl From<&NewArticle> for RevisionContent {
@@ -94,6 +104,11 @@ impl From<&NewArticle> for RevisionContent {
             label: a.label,
             featured_image: a.featured_image.clone(),
             featured_image_alt: a.featured_image_alt.clone(),
+            dateline: a.dateline.clone(),
+            seo_title: a.seo_title.clone(),
+            seo_description: a.seo_description.clone(),
+            canonical_url: a.canonical_url.clone(),
+            noindex: a.noindex,
         }
     }
 }
@@ -259,6 +274,41 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Notes that `user_id` has the article open now; returns the names of the others
+    /// who have had it open since `since`. Not a content change: it bypasses the
+    /// change accounting, so opening an editor does not empty the page cache.
+    pub async fn mark_present(
+        &self,
+        article_id: i64,
+        user_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let now = self.clock.now();
+        with_pool!(&self.write, |p| {
+            sqlx::query(
+                "INSERT INTO article_presence (article_id, user_id, seen_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (article_id, user_id) DO UPDATE SET seen_at = excluded.seen_at",
+            )
+            .bind(article_id)
+            .bind(user_id)
+            .bind(now)
+            .execute(p)
+            .await?
+            .rows_affected()
+        });
+        Ok(with_pool!(&self.read, |p| {
+            sqlx::query_scalar(
+                "SELECT u.name FROM article_presence p JOIN users u ON u.id = p.user_id
+                 WHERE p.article_id = $1 AND p.user_id <> $2 AND p.seen_at >= $3 ORDER BY u.name",
+            )
+            .bind(article_id)
+            .bind(user_id)
+            .bind(since)
+            .fetch_all(p)
+            .await?
+        }))
     }
 
     /// Status, owner and version of an article, for permission checks.

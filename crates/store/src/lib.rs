@@ -17,6 +17,7 @@ mod pages;
 mod settings;
 mod sql;
 mod taxonomy;
+mod worklist;
 
 pub use accounts::{
     ApiToken, AuditEntry, AuditFilter, LinkPurpose, NewAuditEntry, NewUser, Session, User,
@@ -28,6 +29,7 @@ pub use editing::{
 pub use error::StoreError;
 pub use mail::{NewMail, QueuedMail};
 pub use model::*;
+pub use worklist::{WorkFilter, WorkSort};
 
 /// Escape hatches for tests that must see or put the database in states the API never
 /// shows or makes.

@@ -87,6 +87,11 @@ pub struct Article {
     pub version: i64,
     /// The account that created it (WordPress's post author); `None` for imports.
     pub owner_id: Option<i64>,
+    pub dateline: Option<String>,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+    pub canonical_url: Option<String>,
+    pub noindex: bool,
 }
 
 /// An article to create, or to update when its external id is already stored.
@@ -124,6 +129,15 @@ pub struct NewArticle {
     pub featured_image: Option<String>,
     pub featured_image_alt: Option<String>,
     pub label: ArticleLabel,
+    /// Where the story was reported from ("NORTHBRIDGE").
+    pub dateline: Option<String>,
+    /// The title and description search engines show, when not the headline and dek.
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+    /// The original's address, for a copy syndicated from elsewhere.
+    pub canonical_url: Option<String>,
+    /// Ask search engines not to index the page.
+    pub noindex: bool,
 }
 
 impl NewArticle {
@@ -157,6 +171,11 @@ impl NewArticle {
             featured_image: None,
             featured_image_alt: None,
             label: ArticleLabel::News,
+            dateline: None,
+            seo_title: None,
+            seo_description: None,
+            canonical_url: None,
+            noindex: false,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod api_account;
 mod api_write;
 pub mod auth;
 mod cache;
+mod editorial;
 mod error;
 pub mod jobs;
 mod limits;
@@ -74,6 +75,8 @@ pub struct SiteSettings {
     /// the next article's time, and when this node saves one). Bounds how late an
     /// article scheduled by another node or process can appear.
     pub schedule_poll: Duration,
+    /// How long after opening an article someone counts as having it open.
+    pub presence_window: Duration,
 }
 
 impl Default for SiteSettings {
@@ -99,6 +102,7 @@ impl Default for SiteSettings {
             reset_lifetime: chrono::Duration::hours(1),
             mail: mail::MailSettings::default(),
             schedule_poll: Duration::from_secs(5),
+            presence_window: Duration::from_secs(10 * 60),
         }
     }
 }

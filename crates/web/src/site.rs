@@ -421,21 +421,33 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
     let current = section
         .map(|s| top_level_slug(&chrome, s))
         .unwrap_or_default();
+    // The editor's search title and description win over the headline and standfirst;
+    // a syndicated copy points search engines at the original.
     let meta = MetaView {
-        title: Some(found.summary.title.clone()),
+        title: Some(
+            found
+                .seo_title
+                .clone()
+                .unwrap_or_else(|| found.summary.title.clone()),
+        ),
         description: Some(
             found
-                .summary
-                .dek
+                .seo_description
                 .clone()
+                .or_else(|| found.summary.dek.clone())
                 .unwrap_or_else(|| found.summary.excerpt.clone()),
         ),
+        canonical: found.canonical_url.clone(),
+        noindex: found.noindex,
         ..Default::default()
     };
     let corrections = store.corrections(found.summary.id).await?;
     let view = ArticleView::new(*found, &corrections, settings);
     let meta = MetaView {
-        canonical: Some(view.card.url.clone()),
+        canonical: meta
+            .canonical
+            .clone()
+            .or_else(|| Some(view.card.url.clone())),
         ..meta
     };
     #[derive(Serialize)]

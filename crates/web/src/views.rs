@@ -112,6 +112,8 @@ pub struct ArticleView {
     pub featured_image_alt: String,
     /// Corrections and updates, oldest first.
     pub corrections: Vec<CorrectionView>,
+    /// Where it was reported from.
+    pub dateline: Option<String>,
 }
 
 /// A correction or update as the page shows it.
@@ -145,6 +147,7 @@ impl ArticleView {
             comments_open: s.comments_open,
             featured_image: s.featured_image.clone(),
             featured_image_alt: s.featured_image_alt.clone().unwrap_or_default(),
+            dateline: a.dateline.clone(),
             corrections: corrections
                 .iter()
                 .map(|c| CorrectionView {

@@ -4,6 +4,7 @@
 //! without a rule.
 
 mod account;
+mod articles;
 mod audit;
 mod dashboard;
 mod passwords;
@@ -198,6 +199,50 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             spec(Method::GET, "/newsroom/audit", Some(ViewAudit)),
             get(audit_log),
         ),
+        (
+            spec(Method::GET, "/newsroom/articles", Some(WriteArticles)),
+            get(articles::list_articles),
+        ),
+        (
+            spec(Method::POST, "/newsroom/articles/bulk", Some(WriteArticles)),
+            post(articles::bulk),
+        ),
+        (
+            spec(Method::GET, "/newsroom/articles/new", Some(WriteArticles)),
+            get(articles::new_form),
+        ),
+        (
+            spec(Method::POST, "/newsroom/articles/new", Some(WriteArticles)),
+            post(articles::create),
+        ),
+        (
+            spec(
+                Method::GET,
+                "/newsroom/articles/{id}/edit",
+                Some(WriteArticles),
+            ),
+            get(articles::edit_form),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/articles/{id}/edit",
+                Some(WriteArticles),
+            ),
+            post(articles::save),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/articles/{id}/corrections",
+                Some(EditOwnPublished),
+            ),
+            post(articles::add_correction),
+        ),
+        (
+            spec(Method::POST, "/newsroom/preview", Some(WriteArticles)),
+            post(articles::preview),
+        ),
     ]
 }
 
@@ -375,6 +420,7 @@ struct MeView {
 struct CanView {
     manage_users: bool,
     view_audit: bool,
+    write: bool,
 }
 
 #[derive(Serialize)]
@@ -426,6 +472,7 @@ fn render<T: Serialize>(
         can: CanView {
             manage_users: role.is_some_and(|r| r.can(Capability::ManageUsers)),
             view_audit: role.is_some_and(|r| r.can(Capability::ViewAudit)),
+            write: role.is_some_and(|r| r.can(Capability::WriteArticles)),
         },
         notice,
         error,
@@ -535,6 +582,9 @@ fn notice_for(code: &str) -> Option<String> {
             "2fa-off" => "Two-factor sign-in is off.",
             "2fa-required" => "This site requires two-factor sign-in for editors and administrators: turn it on below to continue.",
             "setting" => "The setting is saved.",
+            "saved" => "Saved.",
+            "created" => "The article is created.",
+            "correction" => "The note is added to the article.",
             _ => return None,
         }
         .to_owned(),

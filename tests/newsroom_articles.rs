@@ -1,0 +1,642 @@
+//! The newsroom's Articles screen and editor over HTTP, on both backends: a contributor
+//! writes and submits, an editor finds the pending queue and publishes, a save from an
+//! outdated form is refused without losing a word, preview needs no JavaScript, filters
+//! and bulk actions stay within each role's rights.
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests: a failed unwrap is a failed test"
+)]
+
+mod common;
+
+use chrono::Duration;
+use common::{PASSWORD, TestSite, add_user, sign_in};
+use masthead_core::{ArticleStatus, Clock, Role};
+use masthead_store::{NewArticle, RevisionKind};
+use masthead_testkit::TestDb;
+
+http_tests!(
+    a_contributor_submits_and_an_editor_publishes,
+    a_save_from_an_outdated_form_is_refused_and_nothing_is_lost,
+    preview_renders_the_story_without_saving_it,
+    the_articles_screen_filters_searches_and_pages,
+    bulk_actions_change_only_what_the_role_allows,
+    corrections_and_schedules_from_the_editor,
+);
+
+struct Person {
+    cookie: String,
+    id: i64,
+}
+
+async fn person(site: &TestSite, role: Role, email: &str) -> Person {
+    let id = add_user(site, email, role).await;
+    Person {
+        cookie: sign_in(site, email, PASSWORD).await.unwrap(),
+        id,
+    }
+}
+
+async fn get(site: &TestSite, who: &Person, path: &str) -> common::Resp {
+    site.get_with(path, &[("Cookie", &who.cookie)]).await
+}
+
+async fn post(site: &TestSite, who: &Person, path: &str, form: &[(&str, &str)]) -> common::Resp {
+    let origin = site.origin();
+    site.post_form(path, form, &[("Cookie", &who.cookie), ("Origin", &origin)])
+        .await
+}
+
+/// The id in a `/newsroom/articles/{id}/edit…` location.
+fn edited_id(location: &str) -> i64 {
+    location
+        .trim_start_matches("/newsroom/articles/")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// The value of the hidden `version` field in an editor page.
+fn version_in(page: &str) -> String {
+    let at = page.find(r#"name="version" value=""#).unwrap() + r#"name="version" value=""#.len();
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
+async fn a_contributor_submits_and_an_editor_publishes(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    common::seed_sections(&site).await;
+    let carla = person(&site, Role::Contributor, "carla@example.org").await;
+    let edith = person(&site, Role::Editor, "edith@example.org").await;
+
+    let form = get(&site, &carla, "/newsroom/articles/new").await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains(r#"<option value="pending""#));
+    assert!(
+        !form.body.contains(r#"<option value="published""#),
+        "contributors cannot publish"
+    );
+    let r = post(
+        &site,
+        &carla,
+        "/newsroom/articles/new",
+        &[
+            ("title", "Tram depot plans go on show"),
+            ("body", "Residents can see the *plans* on Saturday."),
+            ("format", "markdown"),
+            ("section", "city"),
+            ("tags", "Trams, Planning"),
+            ("authors", "Carla Byline, Second Writer"),
+            ("status", "pending"),
+            ("label", "news"),
+            ("comments_open", "on"),
+            ("do", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let id = edited_id(r.header("location").unwrap());
+    let stored = site.store.article(id).await.unwrap().unwrap();
+    assert_eq!(stored.summary.status, ArticleStatus::Pending);
+    assert_eq!(stored.owner_id, Some(carla.id));
+    let bylines: Vec<&str> = stored
+        .summary
+        .authors
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(
+        bylines,
+        ["Carla Byline", "Second Writer"],
+        "new bylines, in order"
+    );
+    assert_eq!(stored.summary.tags.len(), 2);
+    // Publishing is refused to her even if she forges the form.
+    let page = get(&site, &carla, &format!("/newsroom/articles/{id}/edit")).await;
+    let v = version_in(&page.body);
+    let r = post(
+        &site,
+        &carla,
+        &format!("/newsroom/articles/{id}/edit"),
+        &[
+            ("title", "Tram depot plans go on show"),
+            ("status", "published"),
+            ("version", &v),
+            ("section", "city"),
+            ("do", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("submit it for review"));
+
+    // The editor's pending queue has it; publishing puts it on the site.
+    let queue = get(&site, &edith, "/newsroom/articles?status=pending").await;
+    assert_eq!(queue.status, 200);
+    assert!(queue.body.contains("Tram depot plans go on show"));
+    assert!(queue.body.contains("Pending review (1)"));
+    let page = get(&site, &edith, &format!("/newsroom/articles/{id}/edit")).await;
+    assert!(
+        page.body
+            .contains("Residents can see the *plans* on Saturday.")
+    );
+    let v = version_in(&page.body);
+    let r = post(
+        &site,
+        &edith,
+        &format!("/newsroom/articles/{id}/edit"),
+        &[
+            ("title", "Tram depot plans go on show"),
+            ("body", "Residents can see the *plans* on Saturday."),
+            ("format", "markdown"),
+            ("section", "city"),
+            ("tags", "Trams, Planning"),
+            ("authors", "Carla Byline, Second Writer"),
+            ("status", "published"),
+            ("label", "news"),
+            ("version", &v),
+            ("do", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let url = site
+        .store
+        .article(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .summary
+        .path()
+        .unwrap();
+    let public = site.page(&url).await;
+    assert!(public.contains("<em>plans</em>"));
+    // Unticked boxes mean "off": comments were left unticked in this save.
+    assert!(
+        !site
+            .store
+            .article(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .summary
+            .comments_open
+    );
+    // Someone with the article open is told about another.
+    get(&site, &carla, &format!("/newsroom/articles/{id}/edit")).await;
+    let page = get(&site, &edith, &format!("/newsroom/articles/{id}/edit")).await;
+    assert!(
+        page.body
+            .contains("Also working on this article: contributor person"),
+        "{}",
+        page.body
+    );
+}
+
+async fn a_save_from_an_outdated_form_is_refused_and_nothing_is_lost(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    common::seed_sections(&site).await;
+    let edith = person(&site, Role::Editor, "edith@example.org").await;
+    let emil = person(&site, Role::Editor, "emil@example.org").await;
+    let r = post(
+        &site,
+        &edith,
+        "/newsroom/articles/new",
+        &[
+            ("title", "Budget night"),
+            ("body", "First draft."),
+            ("section", "city"),
+            ("status", "draft"),
+            ("do", "save"),
+        ],
+    )
+    .await;
+    let id = edited_id(r.header("location").unwrap());
+    let path = format!("/newsroom/articles/{id}/edit");
+    // Both open the same version.
+    let v_edith = version_in(&get(&site, &edith, &path).await.body);
+    let v_emil = version_in(&get(&site, &emil, &path).await.body);
+    assert_eq!(v_edith, v_emil);
+    let r = post(
+        &site,
+        &emil,
+        &path,
+        &[
+            ("title", "Budget night"),
+            ("body", "Emil's version."),
+            ("section", "city"),
+            ("status", "draft"),
+            ("version", &v_emil),
+            ("do", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    let r = post(
+        &site,
+        &edith,
+        &path,
+        &[
+            ("title", "Budget night"),
+            ("body", "Edith's careful rewrite."),
+            ("section", "city"),
+            ("status", "draft"),
+            ("version", &v_edith),
+            ("do", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 412, "{}", r.body);
+    assert!(
+        r.body
+            .contains("changed since the version you started from")
+    );
+    assert!(
+        r.body.contains("s careful rewrite."),
+        "her text is still in the form"
+    );
+    assert_eq!(
+        site.store.article(id).await.unwrap().unwrap().body_source,
+        "Emil's version."
+    );
+    let refused = site.store.revisions(id).await.unwrap();
+    assert!(
+        refused.iter().any(|r| r.kind == RevisionKind::Refused
+            && r.content.body_source == "Edith's careful rewrite.")
+    );
+    // A form without a version never overwrites.
+    let r = post(
+        &site,
+        &edith,
+        &path,
+        &[
+            ("title", "Budget night"),
+            ("body", "Blind."),
+            ("section", "city"),
+            ("do", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 412);
+}
+
+async fn preview_renders_the_story_without_saving_it(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    common::seed_sections(&site).await;
+    let edith = person(&site, Role::Editor, "edith@example.org").await;
+    let r = post(
+        &site,
+        &edith,
+        "/newsroom/articles/new",
+        &[
+            ("title", "Preview me"),
+            ("body", "A **bold** claim <script>alert(1)</script>"),
+            ("format", "markdown"),
+            ("section", "city"),
+            ("do", "preview"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body.contains("<strong>bold</strong>"),
+        "rendered by the site's renderer"
+    );
+    assert!(!r.body.contains("<script>alert"), "and sanitised");
+    assert!(
+        r.body.contains("Preview me"),
+        "the form keeps what was typed"
+    );
+    assert!(
+        site.store
+            .work_list(
+                &Default::default(),
+                masthead_core::paging::PageRequest::new(1, 10)
+            )
+            .await
+            .unwrap()
+            .0
+            .is_empty(),
+        "nothing saved"
+    );
+    // The live preview's endpoint renders the same way.
+    let r = post(
+        &site,
+        &edith,
+        "/newsroom/preview",
+        &[("body", "## Sub"), ("format", "markdown")],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("<h2>Sub</h2>"));
+}
+
+async fn the_articles_screen_filters_searches_and_pages(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    common::seed_sections(&site).await;
+    let edith = person(&site, Role::Editor, "edith@example.org").await;
+    let aziz = person(&site, Role::Author, "aziz@example.org").await;
+    let now = site.clock.now();
+    let edit = masthead_store::Edit {
+        user_id: Some(edith.id),
+        ..Default::default()
+    };
+    for i in 0..60 {
+        let section = if i % 3 == 0 { "business" } else { "city" };
+        let mut a = NewArticle::published(
+            format!("Harbour story number {i}"),
+            section,
+            now - Duration::hours(i),
+        );
+        if i % 4 == 0 {
+            a.status = ArticleStatus::Draft;
+        }
+        site.store.create_article(&a, &edit).await.unwrap();
+    }
+    let own = masthead_store::Edit {
+        user_id: Some(aziz.id),
+        ..Default::default()
+    };
+    site.store
+        .create_article(
+            &NewArticle::published("Aziz on the quay", "city", now),
+            &own,
+        )
+        .await
+        .unwrap();
+
+    let all = get(&site, &edith, "/newsroom/articles").await;
+    assert!(
+        all.body.contains("61 articles, page 1 of 2"),
+        "{}",
+        all.body
+    );
+    let page2 = get(&site, &edith, "/newsroom/articles?page=2").await;
+    assert_eq!(page2.body.matches("/edit\">").count(), 11);
+    let drafts = get(&site, &edith, "/newsroom/articles?status=draft").await;
+    assert!(drafts.body.contains("15 articles"), "{}", drafts.body);
+    let business = get(
+        &site,
+        &edith,
+        "/newsroom/articles?section=business&sort=title",
+    )
+    .await;
+    assert!(business.body.contains("20 articles"));
+    let search = get(&site, &edith, "/newsroom/articles?q=NUMBER+1").await;
+    // Every word must appear, in any case: "number" and "1" are in 1, 10–19, 21, 31, 41, 51.
+    assert!(search.body.contains("15 articles"), "{}", search.body);
+    let wild = get(&site, &edith, "/newsroom/articles?q=%25").await;
+    assert!(
+        wild.body.contains("0 articles"),
+        "a % is a literal, not a wildcard"
+    );
+    let day = (now - Duration::hours(30)).format("%Y-%m-%d").to_string();
+    let by_day = get(
+        &site,
+        &edith,
+        &format!("/newsroom/articles?from={day}&to={day}"),
+    )
+    .await;
+    assert!(by_day.body.contains(" articles"), "{}", by_day.body);
+    // An author sees their own work only.
+    let mine = get(&site, &aziz, "/newsroom/articles").await;
+    assert!(mine.body.contains("1 article."), "{}", mine.body);
+    assert!(mine.body.contains("Aziz on the quay"));
+    assert!(!mine.body.contains("Harbour story"));
+    let harbour = masthead_store::WorkFilter {
+        title: Some("harbour".into()),
+        ..Default::default()
+    };
+    let page = masthead_core::paging::PageRequest::new(1, 1);
+    let other = site.store.work_list(&harbour, page).await.unwrap().0[0].id;
+    let r = get(&site, &aziz, &format!("/newsroom/articles/{other}/edit")).await;
+    assert_eq!(r.status, 404, "others' articles are not found");
+}
+
+async fn bulk_actions_change_only_what_the_role_allows(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    common::seed_sections(&site).await;
+    let edith = person(&site, Role::Editor, "edith@example.org").await;
+    let aziz = person(&site, Role::Author, "aziz@example.org").await;
+    let now = site.clock.now();
+    let mut draft = NewArticle::published("Aziz's draft", "city", now);
+    draft.status = ArticleStatus::Draft;
+    let mine = site
+        .store
+        .create_article(
+            &draft,
+            &masthead_store::Edit {
+                user_id: Some(aziz.id),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    draft.title = "Edith's draft".into();
+    let hers = site
+        .store
+        .create_article(
+            &draft,
+            &masthead_store::Edit {
+                user_id: Some(edith.id),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let (a, b) = (mine.to_string(), hers.to_string());
+    let r = post(
+        &site,
+        &aziz,
+        "/newsroom/articles/bulk",
+        &[("action", "publish"), ("ids", &a), ("ids", &b)],
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    assert!(
+        r.header("location")
+            .unwrap()
+            .contains("changed=1&refused=1")
+    );
+    let shown = get(&site, &aziz, r.header("location").unwrap()).await;
+    assert!(
+        shown
+            .body
+            .contains("1 article(s) changed; 1 left as they were")
+    );
+    assert_eq!(
+        site.store
+            .article(mine)
+            .await
+            .unwrap()
+            .unwrap()
+            .summary
+            .status,
+        ArticleStatus::Published
+    );
+    assert_eq!(
+        site.store
+            .article(hers)
+            .await
+            .unwrap()
+            .unwrap()
+            .summary
+            .status,
+        ArticleStatus::Draft
+    );
+    // The editor moves both to another section and tags them.
+    let r = post(
+        &site,
+        &edith,
+        "/newsroom/articles/bulk",
+        &[
+            ("action", "section"),
+            ("section", "business"),
+            ("ids", &a),
+            ("ids", &b),
+        ],
+    )
+    .await;
+    assert!(
+        r.header("location")
+            .unwrap()
+            .contains("changed=2&refused=0")
+    );
+    let r = post(
+        &site,
+        &edith,
+        "/newsroom/articles/bulk",
+        &[
+            ("action", "tag"),
+            ("tag", "Harbour"),
+            ("ids", &a),
+            ("ids", &b),
+        ],
+    )
+    .await;
+    assert!(r.header("location").unwrap().contains("changed=2"));
+    for id in [mine, hers] {
+        let s = site.store.article(id).await.unwrap().unwrap().summary;
+        assert_eq!(s.section.slug, "business");
+        assert_eq!(s.tags[0].name, "Harbour");
+    }
+    let r = post(
+        &site,
+        &edith,
+        "/newsroom/articles/bulk",
+        &[("action", "trash"), ("ids", &a)],
+    )
+    .await;
+    assert!(r.header("location").unwrap().contains("changed=1"));
+    let r = post(
+        &site,
+        &edith,
+        "/newsroom/articles/bulk",
+        &[("action", "restore"), ("ids", &a)],
+    )
+    .await;
+    assert!(r.header("location").unwrap().contains("changed=1"));
+    assert_eq!(
+        site.store
+            .article(mine)
+            .await
+            .unwrap()
+            .unwrap()
+            .summary
+            .status,
+        ArticleStatus::Draft
+    );
+}
+
+async fn corrections_and_schedules_from_the_editor(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    common::seed_sections(&site).await;
+    let edith = person(&site, Role::Editor, "edith@example.org").await;
+    // Scheduled for tomorrow morning in the site's time: typed as a local time.
+    let tomorrow =
+        (site.clock.now() + Duration::days(1)).with_timezone(&site.state.settings().timezone);
+    let at = tomorrow.format("%Y-%m-%dT09:30").to_string();
+    let r = post(
+        &site,
+        &edith,
+        "/newsroom/articles/new",
+        &[
+            ("title", "Ferry strike called off"),
+            ("section", "city"),
+            ("status", "published"),
+            ("publish_at", &at),
+            ("do", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let id = edited_id(r.header("location").unwrap());
+    let s = site.store.article(id).await.unwrap().unwrap().summary;
+    assert_eq!(s.status, ArticleStatus::Scheduled);
+    assert_eq!(
+        s.published_at
+            .unwrap()
+            .with_timezone(&site.state.settings().timezone)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string(),
+        at
+    );
+    let r = post(
+        &site,
+        &edith,
+        "/newsroom/articles/new",
+        &[
+            ("title", "Bad time"),
+            ("section", "city"),
+            ("publish_at", "tomorrow-ish"),
+            ("do", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("must be a date and time"));
+
+    // A correction on a published article, from the editor page.
+    let r = post(
+        &site,
+        &edith,
+        "/newsroom/articles/new",
+        &[
+            ("title", "Quay reopens"),
+            ("section", "city"),
+            ("status", "published"),
+            ("do", "save"),
+        ],
+    )
+    .await;
+    let id = edited_id(r.header("location").unwrap());
+    let r = post(
+        &site,
+        &edith,
+        &format!("/newsroom/articles/{id}/corrections"),
+        &[("kind", "update"), ("note", "The quay reopened at noon.")],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let url = site
+        .store
+        .article(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .summary
+        .path()
+        .unwrap();
+    assert!(site.page(&url).await.contains("Update, <time"));
+    let r = post(
+        &site,
+        &edith,
+        &format!("/newsroom/articles/{id}/corrections"),
+        &[("kind", "update"), ("note", " ")],
+    )
+    .await;
+    assert_eq!(r.status, 422);
+}
