@@ -251,6 +251,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         per_page: cfg.per_page,
         page_cache: cfg.page_cache,
         mail: cfg.mail.clone(),
+        media_dir: cfg.data.join("media"),
         https: site_url.starts_with("https://"),
         site_url,
         ..SiteSettings::default()

@@ -10,7 +10,7 @@
 mod common;
 
 use chrono::Duration;
-use common::{PASSWORD, TestSite, add_user, sign_in};
+use common::{TestSite, edited_id, get, person, post, version_in};
 use masthead_core::{ArticleStatus, Clock, Role};
 use masthead_store::{NewArticle, RevisionKind};
 use masthead_testkit::TestDb;
@@ -23,46 +23,6 @@ http_tests!(
     bulk_actions_change_only_what_the_role_allows,
     corrections_and_schedules_from_the_editor,
 );
-
-struct Person {
-    cookie: String,
-    id: i64,
-}
-
-async fn person(site: &TestSite, role: Role, email: &str) -> Person {
-    let id = add_user(site, email, role).await;
-    Person {
-        cookie: sign_in(site, email, PASSWORD).await.unwrap(),
-        id,
-    }
-}
-
-async fn get(site: &TestSite, who: &Person, path: &str) -> common::Resp {
-    site.get_with(path, &[("Cookie", &who.cookie)]).await
-}
-
-async fn post(site: &TestSite, who: &Person, path: &str, form: &[(&str, &str)]) -> common::Resp {
-    let origin = site.origin();
-    site.post_form(path, form, &[("Cookie", &who.cookie), ("Origin", &origin)])
-        .await
-}
-
-/// The id in a `/newsroom/articles/{id}/edit…` location.
-fn edited_id(location: &str) -> i64 {
-    location
-        .trim_start_matches("/newsroom/articles/")
-        .split('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
-/// The value of the hidden `version` field in an editor page.
-fn version_in(page: &str) -> String {
-    let at = page.find(r#"name="version" value=""#).unwrap() + r#"name="version" value=""#.len();
-    page[at..].split('"').next().unwrap().to_owned()
-}
 
 async fn a_contributor_submits_and_an_editor_publishes(db: TestDb) {
     let site = TestSite::empty(db).await;

@@ -70,6 +70,8 @@ pub struct TestSite {
     pub base: String,
     /// Where mail is delivered (no SMTP server in these tests).
     pub mail_dir: tempfile::TempDir,
+    /// Where uploaded images go.
+    pub media_dir: tempfile::TempDir,
     pub store: Store,
     pub clock: FakeClock,
     pub db: TestDb,
@@ -127,6 +129,7 @@ impl TestSite {
     pub async fn start(db: TestDb, opts: Options) -> Self {
         let t = db.store().await;
         let mail_dir = tempfile::tempdir().unwrap();
+        let media_dir = tempfile::tempdir().unwrap();
         if opts.demo {
             masthead_demo::seed(&t.store).await.unwrap();
         }
@@ -153,6 +156,7 @@ impl TestSite {
             page_cache: opts.cache,
             // The scheduler reads the fake clock; a short poll lets it see a moved clock soon.
             schedule_poll: Duration::from_millis(20),
+            media_dir: media_dir.path().to_owned(),
             ..SiteSettings::default()
         };
         let state = AppState::new(t.store.clone(), Theme::load(None).unwrap(), settings);
@@ -180,6 +184,7 @@ impl TestSite {
         Self {
             base: format!("http://{addr}"),
             mail_dir,
+            media_dir,
             store: t.store,
             clock: t.clock,
             db,
@@ -364,6 +369,50 @@ macro_rules! http_tests {
             )*
         }
     };
+}
+
+/// A signed-in newsroom account.
+pub struct Person {
+    pub cookie: String,
+    pub id: i64,
+}
+
+/// A new account with `role`, signed in.
+pub async fn person(site: &TestSite, role: masthead_core::Role, email: &str) -> Person {
+    let id = add_user(site, email, role).await;
+    Person {
+        cookie: sign_in(site, email, PASSWORD).await.unwrap(),
+        id,
+    }
+}
+
+/// GET as `who`.
+pub async fn get(site: &TestSite, who: &Person, path: &str) -> Resp {
+    site.get_with(path, &[("Cookie", &who.cookie)]).await
+}
+
+/// POSTs a form as `who`, from one of the site's own pages.
+pub async fn post(site: &TestSite, who: &Person, path: &str, form: &[(&str, &str)]) -> Resp {
+    let origin = site.origin();
+    site.post_form(path, form, &[("Cookie", &who.cookie), ("Origin", &origin)])
+        .await
+}
+
+/// The id in a `/newsroom/articles/{id}/edit…` location.
+pub fn edited_id(location: &str) -> i64 {
+    location
+        .trim_start_matches("/newsroom/articles/")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// The value of the hidden `version` field in an editor page.
+pub fn version_in(page: &str) -> String {
+    let at = page.find(r#"name="version" value=""#).unwrap() + r#"name="version" value=""#.len();
+    page[at..].split('"').next().unwrap().to_owned()
 }
 
 /// Text between the first `start` and the next `end` after it.

@@ -4,7 +4,9 @@
 pub mod access;
 pub mod article;
 pub mod clock;
+pub mod diff;
 pub mod excerpt;
+pub mod front;
 pub mod paging;
 pub mod password;
 pub mod slug;

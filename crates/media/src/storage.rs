@@ -152,6 +152,14 @@ impl FsStorage {
         Ok(Self { root: root.into() })
     }
 
+    /// Storage rooted at `root`, without touching the disk: folders are made as files are
+    /// stored, so building an application state never fails on IO.
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        Self {
+            root: root.into().into(),
+        }
+    }
+
     /// Where `key` lives. Safe by construction: a `MediaKey` has no `..`, no leading `/`
     /// and no characters a filesystem treats specially.
     pub fn path_of(&self, key: &MediaKey) -> PathBuf {

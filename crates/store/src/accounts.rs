@@ -1,7 +1,7 @@
 //! Newsroom accounts and what vouches for them: sessions, API tokens, one-time links,
 //! sign-in failures, and the audit log. Secrets arrive here already hashed.
 
-use crate::{Store, StoreError, with_pool, write_tx};
+use crate::{Store, StoreError, unseen_write_tx, with_pool, write_tx};
 use chrono::{DateTime, Utc};
 use masthead_core::{Role, TokenScope};
 use sqlx::AssertSqlSafe;
@@ -356,8 +356,11 @@ impl Store {
         }))
     }
 
+    /// Notes that a session is in use. Readers never see sessions, so this does not
+    /// count as a local change: an editor autosaving all afternoon must not empty the
+    /// page cache each time their session is touched.
     pub async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
-        write_tx!(self, |tx| {
+        unseen_write_tx!(self, |tx| {
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
                 .bind(at)
                 .bind(id_hash)

@@ -1,6 +1,6 @@
 //! Articles: saving (with their sections, tags and bylines) and the public reads.
 
-use crate::editing::{Edit, RevisionContent, RevisionKind, keep_revision};
+use crate::editing::{Edit, RevisionContent, RevisionKind, keep_revision, prune_autosaves};
 use crate::sql::{Arg, Sql, bind_args};
 use crate::{
     Article, ArticleSummary, NewArticle, Saved, Store, StoreError, Term, log_change, with_pool,
@@ -82,6 +82,7 @@ struct BodyRow {
     seo_description: Option<String>,
     canonical_url: Option<String>,
     noindex: bool,
+    featured_media_id: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -138,7 +139,7 @@ pub(crate) const SUMMARY_COLUMNS: &str = summary_columns!();
 const FULL_COLUMNS: &str = concat!(
     summary_columns!(),
     ", b.body_format, b.body_source, b.body_html, a.editor_excerpt, a.created_at, a.version, a.owner_id,
-    a.dateline, a.seo_title, a.seo_description, a.canonical_url, a.noindex"
+    a.dateline, a.seo_title, a.seo_description, a.canonical_url, a.noindex, a.featured_media_id"
 );
 
 fn bad_value(e: masthead_core::article::UnknownValue) -> StoreError {
@@ -288,7 +289,7 @@ macro_rules! save_one {
                         status = $8, published_at = $9, updated_at = $10, section_id = $11, featured = $12,
                         comments_open = $13, language = $14, featured_image = $15, featured_image_alt = $16,
                         label = $17, version = version + 1, dateline = $19, seo_title = $20,
-                        seo_description = $21, canonical_url = $22, noindex = $23
+                        seo_description = $21, canonical_url = $22, noindex = $23, featured_media_id = $24
                      WHERE id = $18",
                 )
                 .bind(&slug_or_placeholder)
@@ -314,6 +315,7 @@ macro_rules! save_one {
                 .bind(&a.seo_description)
                 .bind(&a.canonical_url)
                 .bind(a.noindex)
+                .bind(a.featured_media_id)
                 .execute(&mut *$tx)
                 .await?;
                 if e.url_date.is_some() && (e.slug != slug_or_placeholder || e.url_date != date) {
@@ -332,9 +334,9 @@ macro_rules! save_one {
                     "INSERT INTO articles (slug, url_date, title, kicker, dek,
                         editor_excerpt, excerpt, status, published_at, updated_at, created_at, section_id, featured,
                         comments_open, language, featured_image, featured_image_alt, external_id, label, owner_id,
-                        dateline, seo_title, seo_description, canonical_url, noindex)
+                        dateline, seo_title, seo_description, canonical_url, noindex, featured_media_id)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-                        $21, $22, $23, $24, $25)
+                        $21, $22, $23, $24, $25, $26)
                      RETURNING id",
                 )
                 .bind(&slug_or_placeholder)
@@ -362,6 +364,7 @@ macro_rules! save_one {
                 .bind(&a.seo_description)
                 .bind(&a.canonical_url)
                 .bind(a.noindex)
+                .bind(a.featured_media_id)
                 .fetch_one(&mut *$tx)
                 .await?;
                 (id, true)
@@ -500,15 +503,17 @@ impl Store {
                         owner: None,
                     };
                     let saved = save_one!(self, tx, &next, now, target);
-                    keep_revision!(
-                        tx,
-                        id,
-                        saved.version,
-                        RevisionKind::Save,
-                        edit.user_id,
-                        &content,
-                        now
-                    );
+                    let kind = if edit.restoring {
+                        RevisionKind::Restore
+                    } else {
+                        RevisionKind::Save
+                    };
+                    keep_revision!(tx, id, saved.version, kind, edit.user_id, &content, now);
+                    if let Some(user) = edit.user_id {
+                        // Their save holds what they typed: all their autosaves are older,
+                        // so all go, however many a person may keep.
+                        prune_autosaves!(tx, id, user, usize::MAX);
+                    }
                     Ok(saved)
                 }
             }
@@ -767,6 +772,7 @@ impl Store {
             seo_description: body.seo_description,
             canonical_url: body.canonical_url,
             noindex: body.noindex,
+            featured_media_id: body.featured_media_id,
         }))
     }
 

@@ -2,7 +2,7 @@
 //! (an outdated save is refused and kept, never silently applied), revisions, and the
 //! scheduler's publication of what has come due.
 
-use crate::{NewArticle, Store, StoreError, log_change, with_pool, write_tx};
+use crate::{NewArticle, Store, StoreError, log_change, unseen_write_tx, with_pool, write_tx};
 use chrono::{DateTime, Utc};
 use masthead_core::article::url_date;
 use masthead_core::{ArticleLabel, ArticleStatus, BodyFormat, CorrectionKind};
@@ -17,7 +17,15 @@ pub struct Edit {
     pub based_on: Option<i64>,
     /// A typo fix: the article's updated time does not move.
     pub minor: bool,
+    /// The save puts back an earlier revision's content: it is kept as a
+    /// [`RevisionKind::Restore`], so the history says so.
+    pub restoring: bool,
 }
+
+/// How many autosaves each person keeps per article unless told otherwise: enough to
+/// get back the last minutes of typing after a crash, without the history filling up
+/// with a copy every few seconds.
+pub const AUTOSAVES_KEPT: usize = 5;
 
 /// What kind of save a revision records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -81,6 +89,8 @@ pub struct RevisionContent {
     pub canonical_url: Option<String>,
     #[serde(default)]
     pub noindex: bool,
+    #[serde(default)]
+    pub featured_media_id: Option<i64>,
 }
 
 impl From<&NewArticle> for RevisionContent {
@@ -109,8 +119,31 @@ impl From<&NewArticle> for RevisionContent {
             seo_description: a.seo_description.clone(),
             canonical_url: a.canonical_url.clone(),
             noindex: a.noindex,
+            featured_media_id: a.featured_media_id,
         }
     }
+}
+
+/// A revision as the history lists it: who and when, without the content.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RevisionEntry {
+    pub id: i64,
+    pub version: i64,
+    pub kind: RevisionKind,
+    pub user_id: Option<i64>,
+    /// The account's name, while the account exists.
+    pub user_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RevisionEntryRow {
+    id: i64,
+    version: i64,
+    kind: String,
+    user_id: Option<i64>,
+    user_name: Option<String>,
+    created_at: DateTime<Utc>,
 }
 
 /// One kept version of an article.
@@ -134,6 +167,22 @@ struct RevisionRow {
     user_id: Option<i64>,
     created_at: DateTime<Utc>,
     content: String,
+}
+
+impl RevisionRow {
+    fn into_revision(self) -> Result<Revision, StoreError> {
+        Ok(Revision {
+            content: serde_json::from_str(&self.content).map_err(|e| {
+                StoreError::Invalid(format!("revision {} is unreadable: {e}", self.id))
+            })?,
+            id: self.id,
+            article_id: self.article_id,
+            version: self.version,
+            kind: RevisionKind::parse(&self.kind),
+            user_id: self.user_id,
+            created_at: self.created_at,
+        })
+    }
 }
 
 /// A correction or update note on an article.
@@ -198,6 +247,30 @@ macro_rules! keep_revision {
     }};
 }
 pub(crate) use keep_revision;
+
+/// Drops, inside the caller's transaction, the autosaves of `$user` on article `$id`
+/// that a later save or restore of theirs has superseded, and all but their newest
+/// `$keep`. Only that person's: another's save does not hold what they typed.
+macro_rules! prune_autosaves {
+    ($tx:expr, $id:expr, $user:expr, $keep:expr) => {{
+        let keep = i64::try_from($keep).unwrap_or(i64::MAX);
+        sqlx::query(
+            "DELETE FROM article_revisions
+             WHERE article_id = $1 AND user_id = $2 AND kind = 'autosave'
+               AND (id < (SELECT COALESCE(MAX(id), 0) FROM article_revisions
+                          WHERE article_id = $1 AND user_id = $2 AND kind IN ('save', 'restore'))
+                    OR id NOT IN (SELECT id FROM article_revisions
+                                  WHERE article_id = $1 AND user_id = $2 AND kind = 'autosave'
+                                  ORDER BY id DESC LIMIT $3))",
+        )
+        .bind($id)
+        .bind($user)
+        .bind(keep)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+pub(crate) use prune_autosaves;
 
 impl Store {
     /// Appends a correction or update to an article: the note is kept for good, the
@@ -332,21 +405,103 @@ impl Store {
             .fetch_all(p)
             .await?
         });
-        rows.into_iter()
-            .map(|r| {
-                Ok(Revision {
-                    id: r.id,
-                    article_id: r.article_id,
-                    version: r.version,
-                    kind: RevisionKind::parse(&r.kind),
-                    user_id: r.user_id,
-                    created_at: r.created_at,
-                    content: serde_json::from_str(&r.content).map_err(|e| {
-                        StoreError::Invalid(format!("revision {} is unreadable: {e}", r.id))
-                    })?,
-                })
+        rows.into_iter().map(RevisionRow::into_revision).collect()
+    }
+
+    /// An article's history, newest first: who saved, when and how, without the
+    /// content (which a long history would make heavy to read).
+    pub async fn revision_entries(
+        &self,
+        article_id: i64,
+    ) -> Result<Vec<RevisionEntry>, StoreError> {
+        let rows: Vec<RevisionEntryRow> = with_pool!(&self.read, |p| {
+            sqlx::query_as(
+                "SELECT r.id, r.version, r.kind, r.user_id, u.name AS user_name, r.created_at
+                 FROM article_revisions r LEFT JOIN users u ON u.id = r.user_id
+                 WHERE r.article_id = $1 ORDER BY r.id DESC",
+            )
+            .bind(article_id)
+            .fetch_all(p)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|r| RevisionEntry {
+                id: r.id,
+                version: r.version,
+                kind: RevisionKind::parse(&r.kind),
+                user_id: r.user_id,
+                user_name: r.user_name,
+                created_at: r.created_at,
             })
-            .collect()
+            .collect())
+    }
+
+    /// One revision, whatever its article.
+    pub async fn revision(&self, id: i64) -> Result<Option<Revision>, StoreError> {
+        let row: Option<RevisionRow> = with_pool!(&self.read, |p| {
+            sqlx::query_as(
+                "SELECT id, article_id, version, kind, user_id, created_at, content
+                 FROM article_revisions WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(p)
+            .await?
+        });
+        row.map(RevisionRow::into_revision).transpose()
+    }
+
+    /// Keeps what `user_id` is typing into article `article_id` as an autosave revision
+    /// (at the article's current version), leaving the article as it is. Not a content
+    /// change: no change-log row and no local change, so readers' page caches stay
+    /// warm however often the editor autosaves. Then prunes that person's autosaves
+    /// of the article to the newest `keep` (at least one: this one).
+    pub async fn autosave(
+        &self,
+        article_id: i64,
+        content: &RevisionContent,
+        user_id: i64,
+        keep: usize,
+    ) -> Result<Revision, StoreError> {
+        let now = self.clock.now();
+        let kind = RevisionKind::Autosave;
+        // At least the one just made.
+        let keep = keep.max(1);
+        let json = serde_json::to_string(content)
+            .map_err(|e| StoreError::Invalid(format!("cannot keep the autosave: {e}")))?;
+        let (id, version) = unseen_write_tx!(self, |tx| {
+            let version: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM articles WHERE id = $1")
+                    .bind(article_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(version) = version else {
+                return Err(StoreError::NotFound(format!("article {article_id}")));
+            };
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO article_revisions (article_id, version, kind, user_id, created_at, content)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(article_id)
+            .bind(version)
+            .bind(kind.as_str())
+            .bind(user_id)
+            .bind(now)
+            .bind(json)
+            .fetch_one(&mut *tx)
+            .await?;
+            prune_autosaves!(tx, article_id, user_id, keep);
+            (id, version)
+        });
+        Ok(Revision {
+            id,
+            article_id,
+            version,
+            kind,
+            user_id: Some(user_id),
+            created_at: now,
+            content: content.clone(),
+        })
     }
 
     /// Publishes every scheduled article whose time has come (by the store's clock),

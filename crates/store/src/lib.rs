@@ -12,6 +12,7 @@ mod articles;
 mod editing;
 mod error;
 mod mail;
+mod media;
 mod model;
 mod pages;
 mod settings;
@@ -24,10 +25,12 @@ pub use accounts::{
 };
 pub use articles::{ArticleFilter, ArticleLookup};
 pub use editing::{
-    ArticleState, Correction, Edit, Revision, RevisionContent, RevisionKind, StatusColumn,
+    AUTOSAVES_KEPT, ArticleState, Correction, Edit, Revision, RevisionContent, RevisionEntry,
+    RevisionKind, StatusColumn,
 };
 pub use error::StoreError;
 pub use mail::{NewMail, QueuedMail};
+pub use media::{MediaRecord, NewMedia};
 pub use model::*;
 pub use worklist::{WorkFilter, WorkSort};
 
@@ -84,30 +87,40 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
-/// Runs `$body` inside a write transaction bound to `$tx` and commits it. SQLite's
+/// Runs `$body` inside a write transaction bound to `$tx`, commits it, and notes a
+/// local change so this process's caches drop what they rendered before it.
+macro_rules! write_tx {
+    ($store:expr, |$tx:ident| $body:expr) => {{
+        let out = $crate::unseen_write_tx!($store, |$tx| $body);
+        $store.note_local_change();
+        out
+    }};
+}
+pub(crate) use write_tx;
+
+/// [`write_tx!`] for writes no reader sees (an autosave): committed without noting a
+/// local change, so typing in the newsroom does not empty the page cache. SQLite's
 /// transaction starts IMMEDIATE so a second process (an import) waits for the write
 /// lock instead of failing half-way.
-macro_rules! write_tx {
+macro_rules! unseen_write_tx {
     ($store:expr, |$tx:ident| $body:expr) => {
         match &$store.write {
             $crate::Pool::Sqlite(p) => {
                 let mut $tx = p.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
                 $tx.commit().await?;
-                $store.note_local_change();
                 out
             }
             $crate::Pool::Postgres(p) => {
                 let mut $tx = p.begin().await?;
                 let out = $body;
                 $tx.commit().await?;
-                $store.note_local_change();
                 out
             }
         }
     };
 }
-pub(crate) use write_tx;
+pub(crate) use unseen_write_tx;
 
 /// Appends a row to the change log inside the caller's transaction: what readers'
 /// caches and the search index follow.

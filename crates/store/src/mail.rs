@@ -1,7 +1,9 @@
 //! The outgoing mail queue: written in the request that causes the mail, delivered
-//! later by a sender task, retried with backoff, never silently dropped.
+//! later by a sender task, retried with backoff, never silently dropped. Readers never
+//! see the queue, so its writes are not local changes: the sender's look at the queue
+//! every poll interval must not empty the page cache each time.
 
-use crate::{Store, StoreError, with_pool, write_tx};
+use crate::{Store, StoreError, unseen_write_tx, with_pool};
 use chrono::{DateTime, Utc};
 
 /// A message to send.
@@ -35,7 +37,7 @@ impl Store {
     /// Queues a message for delivery as soon as a sender gets to it.
     pub async fn enqueue_mail(&self, m: &NewMail) -> Result<i64, StoreError> {
         let now = self.clock.now();
-        let id = write_tx!(self, |tx| {
+        let id = unseen_write_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO mail_queue (recipient, subject, body_text, body_html, created_at,
                     next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
@@ -60,7 +62,7 @@ impl Store {
         lease_until: DateTime<Utc>,
     ) -> Result<Vec<QueuedMail>, StoreError> {
         let now = self.clock.now();
-        let claimed = write_tx!(self, |tx| {
+        let claimed = unseen_write_tx!(self, |tx| {
             let ids: Vec<i64> = sqlx::query_scalar(
                 "SELECT id FROM mail_queue WHERE next_attempt_at <= $1
                  ORDER BY next_attempt_at, id LIMIT $2",
@@ -90,7 +92,7 @@ impl Store {
 
     pub async fn mark_mail_sent(&self, id: i64) -> Result<(), StoreError> {
         let now = self.clock.now();
-        write_tx!(self, |tx| {
+        unseen_write_tx!(self, |tx| {
             sqlx::query(
                 "UPDATE mail_queue SET sent_at = $1, next_attempt_at = NULL, last_error = ''
                  WHERE id = $2",
@@ -112,7 +114,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
         let failed_at = retry_at.is_none().then_some(now);
-        write_tx!(self, |tx| {
+        unseen_write_tx!(self, |tx| {
             sqlx::query(
                 "UPDATE mail_queue SET next_attempt_at = $1, failed_at = $2, last_error = $3
                  WHERE id = $4",

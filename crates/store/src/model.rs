@@ -92,6 +92,7 @@ pub struct Article {
     pub seo_description: Option<String>,
     pub canonical_url: Option<String>,
     pub noindex: bool,
+    pub featured_media_id: Option<i64>,
 }
 
 /// An article to create, or to update when its external id is already stored.
@@ -138,6 +139,8 @@ pub struct NewArticle {
     pub canonical_url: Option<String>,
     /// Ask search engines not to index the page.
     pub noindex: bool,
+    /// The featured image from the media library (wins over `featured_image`).
+    pub featured_media_id: Option<i64>,
 }
 
 impl NewArticle {
@@ -176,6 +179,7 @@ impl NewArticle {
             seo_description: None,
             canonical_url: None,
             noindex: false,
+            featured_media_id: None,
         }
     }
 }

@@ -75,3 +75,18 @@ macro_rules! bind_args {
     }};
 }
 pub(crate) use bind_args;
+
+/// A `LIKE` pattern matching text that contains `word` (lower-cased), with LIKE's own
+/// wildcards in it taken literally (use with `ESCAPE '\'`).
+pub(crate) fn contains_pattern(word: &str) -> String {
+    let mut out = String::with_capacity(word.len() + 2);
+    out.push('%');
+    for c in word.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}

@@ -2,7 +2,7 @@
 //! sorted and paged — the "Articles" screen and its queues, for archives of 20,000+.
 
 use crate::articles::{ArticleRow, SUMMARY_COLUMNS};
-use crate::sql::{Arg, Sql, bind_args};
+use crate::sql::{Arg, Sql, bind_args, contains_pattern};
 use crate::{ArticleSummary, Store, StoreError, with_pool};
 use chrono::{DateTime, Utc};
 use masthead_core::ArticleStatus;
@@ -88,16 +88,8 @@ impl WorkFilter {
         {
             // Each word must appear; LIKE's own wildcards in the input are literal.
             for word in words.split_whitespace().take(8) {
-                let escaped: String = word
-                    .to_lowercase()
-                    .chars()
-                    .flat_map(|c| match c {
-                        '%' | '_' | '\\' => vec!['\\', c],
-                        c => vec![c],
-                    })
-                    .collect();
                 q.push(" AND LOWER(a.title) LIKE ");
-                q.bind(Arg::Text(format!("%{escaped}%")));
+                q.bind(Arg::Text(contains_pattern(word)));
                 q.push(" ESCAPE '\\'");
             }
         }

@@ -7,7 +7,10 @@
 use chrono::{Duration, NaiveDate};
 use masthead_core::ArticleStatus;
 use masthead_core::paging::PageRequest;
-use masthead_store::{ArticleFilter, ArticleLookup, NewArticle, NewPage, NewSection, StoreError};
+use masthead_store::{
+    ArticleFilter, ArticleLookup, Edit, NewArticle, NewPage, NewSection, RevisionContent,
+    RevisionKind, StoreError,
+};
 use masthead_testkit::{TestStore, backend_tests, test_now};
 
 backend_tests!(
@@ -29,6 +32,8 @@ backend_tests!(
     control_characters_never_reach_stored_names,
     scheduled_articles_are_published_once_however_many_look,
     terms_are_found_by_slug_or_name_before_any_is_made,
+    every_save_keeps_a_revision_saying_who_when_and_how,
+    autosaves_leave_the_article_and_readers_caches_alone_and_are_pruned,
 );
 
 fn article(title: &str, section: &str, hours_ago: i64) -> NewArticle {
@@ -710,4 +715,148 @@ async fn terms_are_found_by_slug_or_name_before_any_is_made(t: TestStore) {
     let tags = s.tags().await.unwrap();
     assert_eq!(tags.len(), 1, "{tags:?}");
     assert_eq!(tags[0].name, "Harbour Bridge");
+}
+
+async fn person(s: &masthead_store::Store, name: &str) -> i64 {
+    s.create_user(&masthead_store::NewUser {
+        email: format!("{}@example.org", name.to_lowercase()),
+        name: name.into(),
+        role: masthead_core::Role::Editor,
+        password_hash: None,
+    })
+    .await
+    .unwrap()
+}
+
+/// A save by `user`, based on `version` when given.
+fn by(user: i64, version: Option<i64>) -> Edit {
+    Edit {
+        user_id: Some(user),
+        based_on: version,
+        ..Default::default()
+    }
+}
+
+async fn every_save_keeps_a_revision_saying_who_when_and_how(t: TestStore) {
+    let s = &t.store;
+    let (edith, emil) = (person(s, "Edith").await, person(s, "Emil").await);
+    let mut a = article("Budget night", "City", 1);
+    let created = s.create_article(&a, &by(edith, None)).await.unwrap();
+    t.clock.advance(Duration::minutes(5));
+    a.title = "Budget night: the details".into();
+    let second = s
+        .update_article(created.id, &a, &by(emil, Some(created.version)))
+        .await
+        .unwrap();
+    t.clock.advance(Duration::minutes(5));
+    let first = s.revisions(created.id).await.unwrap().pop().unwrap();
+    let restored = s
+        .update_article(
+            created.id,
+            &article("Budget night", "City", 1),
+            &Edit {
+                restoring: true,
+                ..by(edith, Some(second.version))
+            },
+        )
+        .await
+        .unwrap();
+    let history = s.revision_entries(created.id).await.unwrap();
+    let seen: Vec<_> = history
+        .iter()
+        .map(|r| (r.kind, r.version, r.user_name.as_deref(), r.created_at))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                RevisionKind::Restore,
+                restored.version,
+                Some("Edith"),
+                test_now() + Duration::minutes(10)
+            ),
+            (
+                RevisionKind::Save,
+                second.version,
+                Some("Emil"),
+                test_now() + Duration::minutes(5)
+            ),
+            (
+                RevisionKind::Save,
+                created.version,
+                Some("Edith"),
+                test_now()
+            ),
+        ]
+    );
+    let one = s.revision(history[1].id).await.unwrap().unwrap();
+    assert_eq!(one.article_id, created.id);
+    assert_eq!(one.content.title, "Budget night: the details");
+    assert_eq!(
+        s.revision(first.id).await.unwrap().unwrap().content.title,
+        "Budget night"
+    );
+    assert!(s.revision(999_999).await.unwrap().is_none());
+    assert_eq!(
+        s.article(created.id).await.unwrap().unwrap().summary.title,
+        "Budget night",
+        "the restore is the article now"
+    );
+}
+
+async fn autosaves_leave_the_article_and_readers_caches_alone_and_are_pruned(t: TestStore) {
+    let s = &t.store;
+    let (edith, emil) = (person(s, "Edith").await, person(s, "Emil").await);
+    let a = article("Ferry timetable", "City", 1);
+    let saved = s.create_article(&a, &by(edith, None)).await.unwrap();
+    let (changes, local) = (s.latest_change_id().await.unwrap(), s.local_change_count());
+    let mut typing = RevisionContent::from(&a);
+    for i in 1..=7 {
+        typing.body_source = format!("Draft {i}");
+        t.clock.advance(Duration::seconds(15));
+        let kept = s.autosave(saved.id, &typing, edith, 5).await.unwrap();
+        assert_eq!(kept.kind, RevisionKind::Autosave);
+        assert_eq!(kept.version, saved.version, "at the version typed over");
+    }
+    typing.body_source = "Emil's notes".into();
+    s.autosave(saved.id, &typing, emil, 5).await.unwrap();
+    let stored = s.article(saved.id).await.unwrap().unwrap();
+    assert_eq!(stored.body_source, "Body of Ferry timetable");
+    assert_eq!(stored.version, saved.version);
+    assert_eq!(
+        s.latest_change_id().await.unwrap(),
+        changes,
+        "no change-log row"
+    );
+    assert_eq!(s.local_change_count(), local, "no local change either");
+
+    let autosaves = |user: i64| async move {
+        s.revisions(saved.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.kind == RevisionKind::Autosave && r.user_id == Some(user))
+            .map(|r| r.content.body_source)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        autosaves(edith).await,
+        ["Draft 7", "Draft 6", "Draft 5", "Draft 4", "Draft 3"],
+        "the newest five of hers"
+    );
+    assert_eq!(autosaves(emil).await, ["Emil's notes"]);
+
+    // Her save holds what she typed: her autosaves go, Emil's unsaved typing stays.
+    s.update_article(saved.id, &a, &by(edith, Some(saved.version)))
+        .await
+        .unwrap();
+    assert!(autosaves(edith).await.is_empty());
+    assert_eq!(autosaves(emil).await, ["Emil's notes"]);
+    // A later autosave of hers is kept again, and one for a missing article is refused.
+    s.autosave(saved.id, &typing, edith, 5).await.unwrap();
+    assert_eq!(autosaves(edith).await.len(), 1);
+    assert!(matches!(
+        s.autosave(999_999, &typing, edith, 5).await,
+        Err(StoreError::NotFound(_))
+    ));
 }

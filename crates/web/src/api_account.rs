@@ -50,6 +50,11 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             ),
             post(api_write::add_correction),
         ),
+        (
+            spec(Method::POST, "/api/v1/media", Some(UploadMedia)),
+            // The handler stops reading at the upload limit.
+            post(api_write::upload_media).layer(axum::extract::DefaultBodyLimit::disable()),
+        ),
     ]
 }
 

@@ -200,3 +200,71 @@ pub(crate) async fn add_correction(
     }
     Ok((StatusCode::CREATED, axum::Json(c)).into_response())
 }
+
+/// `POST /api/v1/media`: the image file as the body (its name in `file_name` or a
+/// `Content-Disposition` header), and `alt`, `decorative`, `caption`, `credit`,
+/// `licence`, `focal_x`, `focal_y` (percent) in the query. Answers 201 with the image.
+pub(crate) async fn upload_media(
+    State(state): State<AppState>,
+    axum::Extension(who): axum::Extension<SignedIn>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let q: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let get = |k: &str| {
+        q.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let limit = usize::try_from(state.settings().media.max_upload_bytes).unwrap_or(usize::MAX);
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "The upload is larger than the {} MB limit.",
+                limit / 1_000_000
+            ),
+        )
+    })?;
+    if bytes.is_empty() {
+        return Err(invalid("Send the image file as the request body."));
+    }
+    let from_header = headers
+        .get(header::CONTENT_DISPOSITION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("filename=").nth(1))
+        .map(|n| {
+            n.trim_matches(|c| c == '"' || c == ' ' || c == ';')
+                .to_owned()
+        });
+    let file_name = Some(get("file_name"))
+        .filter(|n| !n.is_empty())
+        .or(from_header)
+        .unwrap_or_else(|| "upload".to_owned());
+    let focal = crate::newsroom::focal_point(&get("focal_x"), &get("focal_y")).map_err(invalid)?;
+    let meta = masthead_media::ImageMetadata {
+        alt: get("alt"),
+        decorative: matches!(get("decorative").as_str(), "true" | "1" | "on" | "yes"),
+        caption: get("caption"),
+        credit: get("credit"),
+        licence: get("licence"),
+        focal,
+    };
+    let id = crate::media::accept(&state, who.user.id, &file_name, bytes.to_vec(), meta)
+        .await
+        .map_err(|r| ApiError::new(r.status, "upload_refused", r.message))?;
+    let record = state.store().media(id).await?;
+    let view = record
+        .as_ref()
+        .and_then(|r| crate::media::ImageView::of(r, 800));
+    let mut res = (StatusCode::CREATED, axum::Json(view)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/media/{id}")) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}

@@ -11,7 +11,9 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use masthead_core::workflow::{Actor, may_save, resolve_status};
 use masthead_core::{ArticleLabel, ArticleStatus, BodyFormat, Capability, excerpt, slug};
-use masthead_store::{Article, Edit, NewArticle, NewAuditEntry, StoreError};
+use masthead_store::{
+    Article, Edit, NewArticle, NewAuditEntry, Revision, RevisionContent, StoreError,
+};
 use serde::{Deserialize, Deserializer};
 
 /// The longest title, kicker or dek we take.
@@ -62,12 +64,18 @@ pub(crate) struct ArticleFields {
     pub(crate) featured_image: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub(crate) featured_image_alt: Option<Option<String>>,
+    /// An image from the media library, by id.
+    #[serde(default, deserialize_with = "nullable")]
+    pub(crate) featured_media: Option<Option<i64>>,
     /// A typo fix: the updated time stays.
     pub(crate) minor_edit: Option<bool>,
     /// `authors` are names, and unknown ones become new bylines (the newsroom's form);
     /// the API names existing bylines by slug.
     #[serde(skip)]
     pub(crate) bylines_by_name: bool,
+    /// The fields are an earlier revision's, put back: the history records a restore.
+    #[serde(skip)]
+    pub(crate) restoring: bool,
 }
 
 pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
@@ -207,6 +215,16 @@ pub(crate) async fn merge(
     if let Some(alt) = f.featured_image_alt {
         a.featured_image_alt = line("featured_image_alt", alt, false)?;
     }
+    if let Some(m) = f.featured_media {
+        if let Some(id) = m
+            && store.media(id).await?.is_none()
+        {
+            return Err(invalid(format!(
+                "There is no image {id} in the media library."
+            )));
+        }
+        a.featured_media_id = m;
+    }
     let requested = match f.status {
         Some(s) => s.parse::<ArticleStatus>().map_err(|_| {
             invalid(format!(
@@ -268,6 +286,7 @@ fn from_stored(cur: &Article) -> NewArticle {
         seo_description: cur.seo_description.clone(),
         canonical_url: cur.canonical_url.clone(),
         noindex: cur.noindex,
+        featured_media_id: cur.featured_media_id,
     }
 }
 
@@ -385,12 +404,14 @@ pub(crate) async fn save(
             (Some(cur), cur.owner_id, Some(cur.summary.status), based_on)
         }
     };
+    let restoring = fields.restoring;
     let (a, minor) = merge(state, who, base, fields).await?;
     may_save(actor(who, owner), from, a.status).map_err(refused)?;
     let edit = Edit {
         user_id: Some(who.user.id),
         based_on,
         minor,
+        restoring,
     };
     let store = state.store();
     let id = match base {
@@ -413,6 +434,29 @@ pub(crate) async fn save(
     audit_status(state, who, id, from, a.status).await;
     state.wake_scheduler();
     Ok(id)
+}
+
+/// Keeps what is being typed over `cur` as an autosave revision, leaving the article
+/// as it is. Merged and checked like a save, so an autosave never holds what its
+/// author could not have saved.
+pub(crate) async fn autosave(
+    state: &AppState,
+    who: &SignedIn,
+    cur: &Article,
+    fields: ArticleFields,
+) -> Result<Revision, ApiError> {
+    let (a, _) = merge(state, who, Some(cur), fields).await?;
+    may_save(actor(who, cur.owner_id), Some(cur.summary.status), a.status).map_err(refused)?;
+    state
+        .store()
+        .autosave(
+            cur.summary.id,
+            &RevisionContent::from(&a),
+            who.user.id,
+            state.settings().autosaves_kept,
+        )
+        .await
+        .map_err(store_failure)
 }
 
 /// The stored article, if this person may work on it in the newsroom (404 otherwise,

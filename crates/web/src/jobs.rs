@@ -1,4 +1,5 @@
-//! Work that happens at a time rather than on a request: publishing scheduled articles.
+//! Work that happens at a time rather than on a request: publishing scheduled articles
+//! and taking down an expired breaking-news banner.
 //! Each node runs the scheduler; the store makes sure each article is published once.
 
 use crate::AppState;
@@ -26,17 +27,26 @@ pub fn spawn_scheduler(state: &AppState) -> tokio::task::JoinHandle<()> {
                     tracing::warn!("the scheduler cannot read the schedule: {e}");
                     poll
                 }
-                Ok(_) => match state.store().next_scheduled().await {
-                    Ok(Some(at)) => (at - state.now())
-                        .to_std()
-                        .unwrap_or(Duration::ZERO)
-                        .clamp(Duration::from_millis(10), poll),
-                    Ok(None) => poll,
-                    Err(e) => {
-                        tracing::warn!("the scheduler cannot read the schedule: {e}");
-                        poll
+                Ok(_) => {
+                    // The next thing due: an article, or the banner's expiry.
+                    let next = match (
+                        state.store().next_scheduled().await,
+                        crate::front::take_down_expired_banner(&state).await,
+                    ) {
+                        (Ok(a), Ok(b)) => a.into_iter().chain(b).min(),
+                        (Err(e), _) | (_, Err(e)) => {
+                            tracing::warn!("the scheduler cannot read the schedule: {e}");
+                            None
+                        }
+                    };
+                    match next {
+                        Some(at) => (at - state.now())
+                            .to_std()
+                            .unwrap_or(Duration::ZERO)
+                            .clamp(Duration::from_millis(10), poll),
+                        None => poll,
                     }
-                },
+                }
             };
             let wake = state.0.schedule_wake.notified();
             let _ = tokio::time::timeout(wait, wake).await;

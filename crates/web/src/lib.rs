@@ -8,9 +8,11 @@ pub mod auth;
 mod cache;
 mod editorial;
 mod error;
+mod front;
 pub mod jobs;
 mod limits;
 pub mod mail;
+pub mod media;
 mod memo;
 pub mod newsroom;
 pub mod route;
@@ -77,6 +79,12 @@ pub struct SiteSettings {
     pub schedule_poll: Duration,
     /// How long after opening an article someone counts as having it open.
     pub presence_window: Duration,
+    /// How many autosaves each person keeps per article (the newest ones).
+    pub autosaves_kept: usize,
+    /// Upload limits and rendition sizes.
+    pub media: masthead_media::MediaSettings,
+    /// Where the media library's files are kept.
+    pub media_dir: std::path::PathBuf,
 }
 
 impl Default for SiteSettings {
@@ -103,6 +111,9 @@ impl Default for SiteSettings {
             mail: mail::MailSettings::default(),
             schedule_poll: Duration::from_secs(5),
             presence_window: Duration::from_secs(10 * 60),
+            autosaves_kept: masthead_store::AUTOSAVES_KEPT,
+            media: masthead_media::MediaSettings::default(),
+            media_dir: std::path::PathBuf::from("masthead-data/media"),
         }
     }
 }
@@ -130,6 +141,8 @@ pub(crate) struct Inner {
     pub mail_wake: tokio::sync::Notify,
     /// Wakes the scheduler when an article is saved (its next due time may have moved).
     pub schedule_wake: tokio::sync::Notify,
+    /// The media library's files.
+    pub media: Arc<dyn masthead_media::MediaStorage>,
     /// "You May Also Like" for each article shown in this generation.
     pub related: GenerationMap<i64, Arc<Vec<masthead_store::ArticleSummary>>>,
 }
@@ -137,6 +150,7 @@ pub(crate) struct Inner {
 impl AppState {
     pub fn new(store: Store, theme: Theme, settings: SiteSettings) -> Self {
         let cache = PageCache::new(settings.page_cache);
+        let media = Arc::new(masthead_media::FsStorage::at(settings.media_dir.clone()));
         Self(Arc::new(Inner {
             store,
             theme,
@@ -148,6 +162,7 @@ impl AppState {
             related: GenerationMap::new(10_000),
             mail_wake: tokio::sync::Notify::new(),
             schedule_wake: tokio::sync::Notify::new(),
+            media,
         }))
     }
 
@@ -240,6 +255,7 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_asset))
+        .route("/media/{*key}", get(media::serve))
         .nest("/api/v1", api::router())
         .merge(api_account::router(state.clone()))
         .merge(newsroom::router(state.clone()))

@@ -18,6 +18,8 @@ use std::sync::Arc;
 pub(crate) struct Chrome {
     sections: Vec<Section>,
     pages: Vec<Page>,
+    /// The curated front page (its banner shows on every page).
+    front: masthead_core::front::FrontPage,
 }
 
 pub async fn dispatch(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
@@ -91,6 +93,7 @@ async fn chrome(state: &AppState) -> Result<Arc<Chrome>, SiteError> {
     let fresh = Arc::new(Chrome {
         sections: state.store().sections().await?,
         pages: state.store().public_pages().await?,
+        front: crate::front::load(state).await?,
     });
     state.0.chrome.insert(generation, (), fresh.clone());
     Ok(fresh)
@@ -113,7 +116,13 @@ async fn render<T: Serialize>(
 ) -> Result<String, SiteError> {
     let chrome = chrome(state).await?;
     let frame = Frame {
-        site: SiteView::new(state, &chrome.sections, &chrome.pages, current),
+        site: SiteView::new(
+            state,
+            &chrome.sections,
+            &chrome.pages,
+            &chrome.front,
+            current,
+        ),
         meta,
         body,
     };
@@ -172,22 +181,39 @@ async fn error_page(state: &AppState, e: SiteError) -> Response {
 async fn home(state: &AppState) -> Result<Response, SiteError> {
     let store = state.store();
     let settings = state.settings();
-    let featured = ArticleFilter {
-        featured: Some(true),
-        ..Default::default()
-    };
-    let mut lead = store
-        .public_articles(&featured, PageRequest::new(1, 1))
-        .await?
-        .pop();
-    if lead.is_none() {
-        lead = store
-            .public_articles(&ArticleFilter::default(), PageRequest::new(1, 1))
-            .await?
-            .pop();
+    let chrome = chrome(state).await?;
+    let front = &chrome.front;
+    // The editors' lead and featured stories, while they are published; otherwise the
+    // newest stories marked featured lead, and the newest of all after them.
+    let mut picked = Vec::new();
+    for id in front.lead.iter().chain(&front.featured) {
+        if let Some(a) = store.public_article_by_id(*id).await?
+            && !picked.iter().any(|p: &ArticleSummary| p.id == a.summary.id)
+        {
+            picked.push(a.summary);
+        }
     }
+    if front.lead.is_none() || picked.is_empty() {
+        let featured = ArticleFilter {
+            featured: Some(true),
+            exclude_ids: picked.iter().map(|a| a.id).collect(),
+            ..Default::default()
+        };
+        let newest_featured = store
+            .public_articles(&featured, PageRequest::new(1, 1))
+            .await?;
+        picked.splice(0..0, newest_featured);
+    }
+    if picked.is_empty() {
+        picked = store
+            .public_articles(&ArticleFilter::default(), PageRequest::new(1, 1))
+            .await?;
+    }
+    let mut picked = picked.into_iter();
+    let lead = picked.next();
+    let featured: Vec<ArticleSummary> = picked.collect();
     // No story appears twice on the front page: each block skips what is already shown.
-    let mut shown: Vec<i64> = lead.iter().map(|a| a.id).collect();
+    let mut shown: Vec<i64> = lead.iter().chain(&featured).map(|a| a.id).collect();
     let latest_filter = ArticleFilter {
         exclude_ids: shown.clone(),
         ..Default::default()
@@ -197,10 +223,23 @@ async fn home(state: &AppState) -> Result<Response, SiteError> {
         .await?;
     let total = state.count_public(&latest_filter).await?;
     shown.extend(latest.iter().map(|a| a.id));
-    let chrome = chrome(state).await?;
     let mut section_blocks = Vec::new();
-    let top_level = chrome.sections.iter().filter(|s| s.parent_id.is_none());
-    for s in top_level.take(settings.home_sections) {
+    // The editors' order of section blocks, or the site's own.
+    let blocks: Vec<&Section> = if front.sections.is_empty() {
+        chrome
+            .sections
+            .iter()
+            .filter(|s| s.parent_id.is_none())
+            .take(settings.home_sections)
+            .collect()
+    } else {
+        front
+            .sections
+            .iter()
+            .filter_map(|slug| chrome.sections.iter().find(|s| &s.slug == slug))
+            .collect()
+    };
+    for s in blocks {
         let family = store.section_with_descendants(s.id).await?;
         let filter = ArticleFilter {
             section_ids: family,
@@ -228,12 +267,17 @@ async fn home(state: &AppState) -> Result<Response, SiteError> {
     #[derive(Serialize)]
     struct HomeBody {
         lead: Option<CardView>,
+        featured: Vec<CardView>,
         latest: Vec<CardView>,
         more_url: Option<String>,
         section_blocks: Vec<SectionBlock>,
     }
     let body = HomeBody {
         lead: lead.as_ref().map(|a| CardView::new(a, settings)),
+        featured: featured
+            .iter()
+            .map(|a| CardView::new(a, settings))
+            .collect(),
         more_url: (total > latest.len() as i64).then(|| "/page/2/".to_owned()),
         latest: latest.iter().map(|a| CardView::new(a, settings)).collect(),
         section_blocks,
@@ -442,7 +486,16 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
         ..Default::default()
     };
     let corrections = store.corrections(found.summary.id).await?;
-    let view = ArticleView::new(*found, &corrections, settings);
+    let image = match found.featured_media_id {
+        // The story column is about 720 px wide at most.
+        Some(id) => store
+            .media(id)
+            .await?
+            .and_then(|r| crate::media::ImageView::of(&r, 720)),
+        None => None,
+    };
+    let mut view = ArticleView::new(*found, &corrections, settings);
+    view.image = image;
     let meta = MetaView {
         canonical: meta
             .canonical

@@ -114,6 +114,8 @@ pub struct ArticleView {
     pub corrections: Vec<CorrectionView>,
     /// Where it was reported from.
     pub dateline: Option<String>,
+    /// The featured image from the media library, with its renditions.
+    pub image: Option<crate::media::ImageView>,
 }
 
 /// A correction or update as the page shows it.
@@ -148,6 +150,7 @@ impl ArticleView {
             featured_image: s.featured_image.clone(),
             featured_image_alt: s.featured_image_alt.clone().unwrap_or_default(),
             dateline: a.dateline.clone(),
+            image: None,
             corrections: corrections
                 .iter()
                 .map(|c| CorrectionView {
@@ -189,17 +192,38 @@ pub struct SiteView {
     pub pages: Vec<PageLink>,
     /// "home", or the slug of the current top-level section.
     pub current: String,
+    /// A breaking-news banner, while it is up.
+    pub banner: Option<BannerView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BannerView {
+    pub text: String,
+    pub url: Option<String>,
 }
 
 impl SiteView {
-    pub fn new(state: &AppState, sections: &[Section], pages: &[Page], current: &str) -> Self {
+    pub fn new(
+        state: &AppState,
+        sections: &[Section],
+        pages: &[Page],
+        front: &masthead_core::front::FrontPage,
+        current: &str,
+    ) -> Self {
         let settings = state.settings();
         let now = state
             .store()
             .clock()
             .now()
             .with_timezone(&settings.timezone);
+        let banner = front
+            .live_banner(now.with_timezone(&chrono::Utc))
+            .map(|b| BannerView {
+                text: b.text.clone(),
+                url: b.url.clone(),
+            });
         Self {
+            banner,
             title: settings.title.clone(),
             tagline: settings.tagline.clone(),
             language: settings.language.clone(),

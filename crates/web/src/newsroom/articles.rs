@@ -24,13 +24,13 @@ use serde::Serialize;
 const PER_PAGE: u32 = 50;
 
 /// A form's fields as (name, value) pairs: several values may share a name.
-fn pairs(body: &[u8]) -> Vec<(String, String)> {
+pub(super) fn pairs(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
-fn one<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn one<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()
         .find(|(k, _)| k == name)
@@ -111,7 +111,7 @@ struct ListBody {
     can_publish: bool,
 }
 
-fn status_label(s: ArticleStatus) -> &'static str {
+pub(super) fn status_label(s: ArticleStatus) -> &'static str {
     match s {
         ArticleStatus::Draft => "Draft",
         ArticleStatus::Pending => "Pending review",
@@ -122,7 +122,7 @@ fn status_label(s: ArticleStatus) -> &'static str {
     }
 }
 
-fn local_display(t: DateTime<Utc>, state: &AppState) -> String {
+pub(super) fn local_display(t: DateTime<Utc>, state: &AppState) -> String {
     t.with_timezone(&state.settings().timezone)
         .format("%-d %b %Y, %H:%M")
         .to_string()
@@ -425,6 +425,8 @@ struct EditorBody {
     labels: Vec<Choice>,
     sections: Vec<Choice>,
     other_sections: Vec<Choice>,
+    /// The newest library images, to pick the featured one from.
+    images: Vec<Choice>,
     preview: Option<String>,
     public_url: Option<String>,
     others_here: Vec<String>,
@@ -435,7 +437,7 @@ struct EditorBody {
 
 /// The form's values, as typed (kept when a save is refused, so nothing is lost).
 #[derive(Serialize, Default, Clone)]
-struct FormView {
+pub(super) struct FormView {
     title: String,
     kicker: String,
     dek: String,
@@ -450,6 +452,8 @@ struct FormView {
     dateline: String,
     featured_image: String,
     featured_image_alt: String,
+    /// A library image's id, or empty.
+    featured_media: String,
     label: String,
     status: String,
     publish_at: String,
@@ -479,6 +483,10 @@ impl FormView {
             dateline: a.dateline.clone().unwrap_or_default(),
             featured_image: s.featured_image.clone().unwrap_or_default(),
             featured_image_alt: s.featured_image_alt.clone().unwrap_or_default(),
+            featured_media: a
+                .featured_media_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
             label: s.label.as_str().into(),
             status: s.status.as_str().into(),
             publish_at: s
@@ -498,7 +506,7 @@ impl FormView {
         }
     }
 
-    fn from_form(form: &[(String, String)]) -> Self {
+    pub(super) fn from_form(form: &[(String, String)]) -> Self {
         let text = |k: &str| one(form, k).unwrap_or_default().to_owned();
         let ticked = |k: &str| one(form, k).is_some();
         Self {
@@ -519,6 +527,7 @@ impl FormView {
             dateline: text("dateline"),
             featured_image: text("featured_image"),
             featured_image_alt: text("featured_image_alt"),
+            featured_media: text("featured_media"),
             label: text("label"),
             status: text("status"),
             publish_at: text("publish_at"),
@@ -532,7 +541,7 @@ impl FormView {
     }
 
     /// The fields to save. The publication time is typed in the site's timezone.
-    fn fields(&self, state: &AppState, minor: bool) -> Result<ArticleFields, ApiError> {
+    pub(super) fn fields(&self, state: &AppState, minor: bool) -> Result<ArticleFields, ApiError> {
         let opt = |s: &str| Some(Some(s.to_owned()).filter(|s| !s.trim().is_empty()));
         let publish_at = if self.publish_at.trim().is_empty() {
             None
@@ -575,8 +584,10 @@ impl FormView {
             noindex: Some(self.noindex),
             featured_image: opt(&self.featured_image),
             featured_image_alt: opt(&self.featured_image_alt),
+            featured_media: Some(self.featured_media.trim().parse::<i64>().ok()),
             minor_edit: Some(minor),
             bylines_by_name: true,
+            restoring: false,
         })
     }
 }
@@ -659,9 +670,30 @@ async fn editor(
         }
         None => (None, Vec::new(), Vec::new(), None),
     };
+    let recent = match store.media_list(None, PageRequest::new(1, 100)).await {
+        Ok((rows, _)) => rows,
+        Err(e) => return server_error(&e),
+    };
+    let mut images: Vec<Choice> = recent
+        .iter()
+        .map(|m| Choice {
+            value: m.id.to_string(),
+            label: format!("{} ({}×{})", m.file_name, m.width, m.height),
+            selected: m.id.to_string() == f.featured_media,
+        })
+        .collect();
+    // The chosen one stays choosable even when it is older than the newest hundred.
+    if !f.featured_media.is_empty() && !images.iter().any(|c| c.selected) {
+        images.push(Choice {
+            value: f.featured_media.clone(),
+            label: format!("Image {}", f.featured_media),
+            selected: true,
+        });
+    }
     let body = EditorBody {
         id,
         version,
+        images,
         action: id.map_or("/newsroom/articles/new".to_owned(), |i| {
             format!("/newsroom/articles/{i}/edit")
         }),
@@ -792,7 +824,7 @@ fn parse_id(raw: &str) -> Option<i64> {
     raw.parse().ok()
 }
 
-async fn load(state: &AppState, who: &SignedIn, raw: &str) -> Result<Article, Response> {
+pub(super) async fn load(state: &AppState, who: &SignedIn, raw: &str) -> Result<Article, Response> {
     let Some(id) = parse_id(raw) else {
         return Err(plain(StatusCode::NOT_FOUND, "No such article."));
     };

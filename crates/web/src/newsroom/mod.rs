@@ -7,10 +7,14 @@ mod account;
 mod articles;
 mod audit;
 mod dashboard;
+mod front;
+mod media;
 mod passwords;
+mod revisions;
 mod sign_in;
 mod users;
 
+pub(crate) use media::focal_point;
 pub use sign_in::setup_link_if_needed;
 
 // The route table's handlers and the guard's two-factor check, each from its concern's file.
@@ -243,6 +247,47 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             spec(Method::POST, "/newsroom/preview", Some(WriteArticles)),
             post(articles::preview),
         ),
+        (
+            spec(
+                Method::GET,
+                "/newsroom/articles/{id}/revisions",
+                Some(WriteArticles),
+            ),
+            get(revisions::history),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/articles/{id}/revisions/{rev}/restore",
+                Some(WriteArticles),
+            ),
+            post(revisions::restore),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/articles/{id}/autosave",
+                Some(WriteArticles),
+            ),
+            post(revisions::autosave),
+        ),
+        (
+            spec(Method::GET, "/newsroom/media", Some(UploadMedia)),
+            get(media::media_library),
+        ),
+        (
+            spec(Method::POST, "/newsroom/media", Some(UploadMedia)),
+            // The handler reads the file in chunks and stops at the upload limit.
+            post(media::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        ),
+        (
+            spec(Method::GET, "/newsroom/front", Some(EditOthers)),
+            get(front::front_form),
+        ),
+        (
+            spec(Method::POST, "/newsroom/front", Some(EditOthers)),
+            post(front::save_front),
+        ),
     ]
 }
 
@@ -421,6 +466,8 @@ struct CanView {
     manage_users: bool,
     view_audit: bool,
     write: bool,
+    upload: bool,
+    curate: bool,
 }
 
 #[derive(Serialize)]
@@ -473,6 +520,8 @@ fn render<T: Serialize>(
             manage_users: role.is_some_and(|r| r.can(Capability::ManageUsers)),
             view_audit: role.is_some_and(|r| r.can(Capability::ViewAudit)),
             write: role.is_some_and(|r| r.can(Capability::WriteArticles)),
+            upload: role.is_some_and(|r| r.can(Capability::UploadMedia)),
+            curate: role.is_some_and(|r| r.can(Capability::EditOthers)),
         },
         notice,
         error,
@@ -585,6 +634,8 @@ fn notice_for(code: &str) -> Option<String> {
             "saved" => "Saved.",
             "created" => "The article is created.",
             "correction" => "The note is added to the article.",
+            "restored" => "The revision is restored as a new version.",
+            "uploaded" => "The image is in the library.",
             _ => return None,
         }
         .to_owned(),
