@@ -5,14 +5,19 @@
 //   4. turn on two-factor sign-in and sign in with a code from the key the page showed;
 //   5. sign out everywhere: another browser signed in as the same person is signed out too,
 //      then a recovery code lets them back in; an API token made on the account page works;
-//   6. the server's log is scanned for every secret the run handled (passwords, session
+//   6. a contributor (invited by mail) writes a story and submits it; an editor uploads a
+//      photo, features it, previews, publishes, and finds the story on the home page and
+//      its page; a story scheduled a minute ahead appears at its time; a slug change
+//      redirects the old address; a correction is dated on the page; unpublishing answers 410;
+//   7. the server's log is scanned for every secret the run handled (passwords, session
 //      cookies, link tokens, the TOTP key, recovery codes, API tokens, password hashes).
 // Every newsroom page visited is checked with axe-core (WCAG 2.0/2.1 A and AA) and its HTML, as
 // the server sent it, with the Nu HTML Checker. A failed step saves screenshots of every open
 // page to SHOTS_DIR.
 //
 // Environment: BASE_URL (the running site), SERVER_LOG (its stdout and stderr), MAIL_DIR (where
-// it writes mail without SMTP), SHOTS_DIR (default /tmp/masthead-shots).
+// it writes mail without SMTP), SITE_TIMEZONE (the site's, for typed times; default UTC),
+// SHOTS_DIR (default /tmp/masthead-shots).
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,11 +32,14 @@ if (!SERVER_LOG || !MAIL_DIR) throw new Error('SERVER_LOG and MAIL_DIR must be s
 
 const admin = { name: 'Ada Okafor', email: 'ada@newsroom.test', password: 'paper-lantern-harbour-51' };
 const editor = { name: 'Tomás Lindqvist', email: 'tomas@newsroom.test', password: 'copper-kettle-meadow-82' };
+const contributor = { name: 'Carla Mendes', email: 'carla@newsroom.test', password: 'velvet-anchor-orchard-37' };
 const WRONG_PASSWORD = 'copper-kettle-meadow-83';
+const TIMEZONE = process.env.SITE_TIMEZONE || 'UTC';
 
 /// Everything secret the run handled, with a word on what it is: none may reach the log.
 const secrets = new Map([[admin.password, 'the administrator\'s password'],
-  [editor.password, 'the editor\'s password'], [WRONG_PASSWORD, 'a mistyped password']]);
+  [editor.password, 'the editor\'s password'], [contributor.password, 'the contributor\'s password'],
+  [WRONG_PASSWORD, 'a mistyped password']]);
 const problems = new Map(); // label -> list of problems
 const htmlDir = mkdtempSync(join(tmpdir(), 'masthead-newsroom-'));
 const htmlFiles = new Map(); // file name -> label
@@ -141,6 +149,48 @@ async function rememberCookies(context, whose) {
   for (const c of await context.cookies()) {
     if (c.value.length >= 16) secrets.set(c.value, `${whose}'s ${c.name} cookie`);
   }
+}
+
+
+/// A wall-clock time in the site's timezone, as a datetime-local field takes it.
+function localInput(date) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
+    timeZone: TIMEZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  }).formatToParts(date).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+}
+
+/// A photo-like JPEG drawn by the browser itself (no image files in the repository).
+async function makeJpeg(page) {
+  const data = await page.evaluate(() => {
+    const c = document.createElement('canvas');
+    c.width = 1400; c.height = 900;
+    const g = c.getContext('2d');
+    const grad = g.createLinearGradient(0, 0, 1400, 900);
+    grad.addColorStop(0, '#1d4e89'); grad.addColorStop(1, '#f2a541');
+    g.fillStyle = grad; g.fillRect(0, 0, 1400, 900);
+    g.fillStyle = '#fff'; g.fillRect(600, 350, 200, 200);
+    return c.toDataURL('image/jpeg', 0.9).split(',')[1];
+  });
+  return Buffer.from(data, 'base64');
+}
+
+/// Polls `path` until `test(body)` holds, up to `seconds`.
+async function waitFor(path, test, seconds, what) {
+  for (let i = 0; i < seconds * 2; i++) {
+    const res = await fetch(BASE + path);
+    if (test(await res.text(), res)) return;
+    await sleep(500);
+  }
+  fail(`${what}: not within ${seconds} s`);
+}
+
+/// Fills the editor's main fields and presses a button.
+async function fillEditor(page, { title, body, status, publishAt }) {
+  if (title !== undefined) await page.getByLabel('Headline', { exact: true }).fill(title);
+  if (body !== undefined) await page.getByLabel('Story', { exact: true }).fill(body);
+  if (status !== undefined) await page.getByLabel('Status', { exact: true }).selectOption(status);
+  if (publishAt !== undefined) await page.getByLabel(/^Publication time/).fill(publishAt);
 }
 
 let stepNo = 0;
@@ -317,6 +367,120 @@ try {
       if (!log.includes(what)) fail(`the audit log has no "${what}" entry`);
     }
     await check(a.page, 'audit log');
+  });
+
+  // ---- The newsroom at work ------------------------------------------------------------------
+  const c = await person(browser); // the contributor's browser
+  let storyEditUrl;
+  const storyTitle = 'Night buses return to the harbour route';
+  await step('a contributor writes a story and submits it for review', async () => {
+    await a.page.goto(`${BASE}/newsroom/users`);
+    await a.page.getByLabel('Name', { exact: true }).fill(contributor.name);
+    await a.page.getByLabel('Email', { exact: true }).fill(contributor.email);
+    await a.page.getByLabel('Role', { exact: true }).selectOption({ label: 'Contributor' });
+    await press(a.page, 'Send invitation');
+    const mail = await mailTo(contributor.email);
+    const link = mail.match(/https?:\/\/\S+\/newsroom\/invitation\/\S+/)?.[0] ?? fail('no invitation link');
+    secrets.set(new URL(link).pathname.split('/').pop(), 'the contributor\'s invitation token');
+    await c.page.goto(BASE + new URL(link).pathname);
+    await c.page.getByLabel('New password').fill(contributor.password);
+    await press(c.page, 'Save password');
+    await signIn(c.page, contributor.email, contributor.password);
+    await expectPath(c.page, '/newsroom/');
+    await rememberCookies(c.context, 'the contributor');
+    await c.page.getByRole('link', { name: 'Articles' }).click();
+    await check(c.page, 'articles (contributor)');
+    await c.page.getByRole('link', { name: 'Write a new article' }).click();
+    await check(c.page, 'new article');
+    if (await c.page.locator('#e-status option[value="published"]').count() > 0) fail('a contributor is offered "Published"');
+    await fillEditor(c.page, {
+      title: storyTitle,
+      body: 'From Monday the **N7** runs every twenty minutes through the night.\n\n> "People asked for this," said the council.',
+      status: 'pending',
+    });
+    await press(c.page, 'Save');
+    await expectText(c.page, '[role=status]', 'created');
+    storyEditUrl = new URL(c.page.url()).pathname;
+    await check(c.page, 'editor after saving');
+  });
+
+  let photoId;
+  await step('an editor adds a photo, previews, publishes, and finds it on the home page and its page', async () => {
+    await a.page.goto(`${BASE}/newsroom/articles?status=pending`);
+    await check(a.page, 'pending review queue');
+    await a.page.getByRole('link', { name: storyTitle, exact: true }).click();
+    await expectPath(a.page, storyEditUrl);
+    // A photo into the library first.
+    const jpeg = await makeJpeg(a.page);
+    await a.page.goto(`${BASE}/newsroom/media`);
+    await check(a.page, 'media library');
+    await a.page.getByLabel(/^Image file/).setInputFiles({ name: 'night-bus.jpg', mimeType: 'image/jpeg', buffer: jpeg });
+    await a.page.getByLabel(/^Alt text/).fill('A night bus at the harbour stop');
+    await a.page.getByLabel('Caption').fill('The N7 at Harbour Street');
+    await a.page.getByLabel('Credit').fill('Photo: Ada Okafor');
+    await press(a.page, 'Upload');
+    await expectText(a.page, '[role=status]', 'in the library');
+    photoId = (await a.page.locator('.library figcaption').first().innerText()).match(/image (\d+)/)?.[1] ?? fail('no image id in the library');
+    await check(a.page, 'media library after an upload');
+    await a.page.goto(BASE + storyEditUrl);
+    await a.page.getByLabel('From the media library').selectOption(photoId);
+    await press(a.page, 'Preview');
+    const preview = await a.page.locator('#preview-body').innerHTML();
+    if (!preview.includes('<strong>N7</strong>')) fail(`the preview does not show the story: ${preview}`);
+    await check(a.page, 'editor with a preview');
+    await fillEditor(a.page, { status: 'published' });
+    await press(a.page, 'Save');
+    await expectText(a.page, '[role=status]', 'Saved');
+    const url = await a.page.getByRole('link', { name: 'View it on the site' }).getAttribute('href');
+    await a.page.goto(BASE + '/');
+    if (!(await a.page.content()).includes(storyTitle)) fail('the story is not on the home page');
+    await a.page.goto(BASE + url);
+    await expectText(a.page, 'h1', storyTitle);
+    const img = a.page.locator('.featured-image img');
+    if (!(await img.getAttribute('srcset'))?.includes('w,')) fail('the photo has no srcset');
+    if ((await img.getAttribute('alt')) !== 'A night bus at the harbour stop') fail('the photo lost its alt text');
+    if (!(await img.evaluate((i) => i.complete && i.naturalWidth > 0))) fail('the photo did not load');
+    await check(a.page, 'published article with a photo');
+  });
+
+  await step('a story scheduled a minute ahead appears at its time', async () => {
+    await a.page.goto(`${BASE}/newsroom/articles/new`);
+    const title = 'Harbour lights switched on tonight';
+    // The next whole minute, at least 20 s away (the field has minutes only).
+    const at = new Date(Math.ceil((Date.now() + 20_000) / 60_000) * 60_000);
+    await fillEditor(a.page, { title, body: 'The lights go on at dusk.', status: 'published', publishAt: localInput(at) });
+    await press(a.page, 'Save');
+    if (await a.page.locator('#e-status').inputValue() !== 'scheduled') fail('a publication time to come did not schedule the story');
+    const before = await (await fetch(`${BASE}/`)).text();
+    if (before.includes(title)) fail('the scheduled story is public before its time');
+    await waitFor('/', (body) => body.includes(title), 120, 'the scheduled story did not reach the home page');
+    if (Date.now() < at.getTime() - 1000) fail('the story appeared before its time');
+  });
+
+  await step('a slug change redirects the old address; a correction is dated; unpublishing answers 410', async () => {
+    await a.page.goto(BASE + storyEditUrl);
+    const oldUrl = await a.page.getByRole('link', { name: 'View it on the site' }).getAttribute('href');
+    await a.page.getByLabel(/^Slug/).fill('night-buses-return');
+    await press(a.page, 'Save');
+    const newUrl = await a.page.getByRole('link', { name: 'View it on the site' }).getAttribute('href');
+    if (!newUrl.endsWith('/night-buses-return/')) fail(`the new address is ${newUrl}`);
+    const moved = await fetch(BASE + oldUrl, { redirect: 'manual' });
+    if (moved.status !== 301 || moved.headers.get('location') !== newUrl) fail(`the old address answered ${moved.status} → ${moved.headers.get('location')}`);
+    await a.page.getByLabel('Kind').selectOption('correction');
+    await a.page.getByLabel('Note').fill('An earlier version gave the wrong route number.');
+    await press(a.page, 'Add the note');
+    await expectText(a.page, '[role=status]', 'note is added');
+    await a.page.goto(BASE + newUrl);
+    await expectText(a.page, '.corrections', 'Correction, ');
+    await expectText(a.page, '.corrections', 'wrong route number');
+    await check(a.page, 'article with a correction');
+    await a.page.goto(BASE + storyEditUrl);
+    await fillEditor(a.page, { status: 'draft' });
+    await press(a.page, 'Save');
+    const gone = await fetch(BASE + newUrl);
+    if (gone.status !== 410) fail(`the unpublished story answers ${gone.status}, want 410`);
+    await a.page.goto(`${BASE}/newsroom/front`);
+    await check(a.page, 'front page screen');
   });
 } catch (e) {
   console.log(`\nFAIL ${e.message}`);

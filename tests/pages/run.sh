@@ -54,7 +54,7 @@ PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{
 BASE_URL=http://127.0.0.1:$PORT
 # Run from $WORK so that no masthead.toml of the current folder is picked up.
 # Verbose logging: the newsroom suite scans this log for every secret it handled.
-(cd "$WORK" && MASTHEAD_LOG=${MASTHEAD_LOG:-debug,hyper=info,h2=info} exec "$BIN" serve --data "$WORK/data" --addr "127.0.0.1:$PORT") >"$WORK/server.log" 2>&1 &
+(cd "$WORK" && MASTHEAD_LOG=${MASTHEAD_LOG:-debug,hyper=info,h2=info} exec "$BIN" serve --data "$WORK/data" --addr "127.0.0.1:$PORT" --timezone Europe/London) >"$WORK/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 120); do
   curl -fs "$BASE_URL/healthz" >/dev/null && break
@@ -87,7 +87,8 @@ phase "site started on $BASE_URL"
 STATUS=0
 BASE_URL=$BASE_URL CORPUS_IMPORTED=$CORPUS_IMPORTED node "$HERE/check.mjs" || STATUS=$?
 phase "public pages checked"
-BASE_URL=$BASE_URL SERVER_LOG=$WORK/server.log MAIL_DIR=$WORK/data/mail node "$HERE/newsroom.mjs" || STATUS=$?
+BASE_URL=$BASE_URL SERVER_LOG=$WORK/server.log MAIL_DIR=$WORK/data/mail SITE_TIMEZONE=Europe/London \
+  node "$HERE/newsroom.mjs" || STATUS=$?
 phase "newsroom end to end"
 if [ "$CORPUS_IMPORTED" = 0 ] && [ "${CI:-}" = true ]; then
   echo "!!! FAILED: CI=true and the corpus is missing, so the suite was incomplete." >&2
