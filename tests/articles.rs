@@ -503,6 +503,27 @@ async fn slug_changes_redirect_and_withdrawn_stories_are_gone(db: TestDb) {
     assert_eq!(moved.header("location"), Some(new_url.as_str()));
     assert_eq!(site.get(&new_url).await.status, 200);
 
+    // Moving its publication time to another day moves its URL; the old ones redirect.
+    let earlier = (site.clock.now() - Duration::days(3)).to_rfc3339();
+    let r = patch(
+        &site,
+        &editor,
+        id,
+        &etag(&r),
+        json!({"published_at": earlier}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let dated_url = r.json()["url"].as_str().unwrap().to_owned();
+    assert_ne!(dated_url, new_url);
+    assert!(dated_url.ends_with("/bridge-closes-for-six-weekends/"));
+    for old in [&old_url, &new_url] {
+        let moved = site.get(old).await;
+        assert_eq!(moved.status, 301, "{old}");
+        assert_eq!(moved.header("location"), Some(dated_url.as_str()));
+    }
+    let new_url = dated_url;
+
     // Unpublished: both addresses answer 410, and it leaves the lists.
     let r = patch(&site, &editor, id, &etag(&r), json!({"status": "draft"})).await;
     assert_eq!(r.status, 200, "{}", r.body);

@@ -22,6 +22,8 @@ http_tests!(
     the_articles_screen_filters_searches_and_pages,
     bulk_actions_change_only_what_the_role_allows,
     corrections_and_schedules_from_the_editor,
+    preview_links_show_a_draft_until_revoked_or_expired,
+    static_pages_are_written_like_articles,
 );
 
 async fn a_contributor_submits_and_an_editor_publishes(db: TestDb) {
@@ -599,4 +601,168 @@ async fn corrections_and_schedules_from_the_editor(db: TestDb) {
     )
     .await;
     assert_eq!(r.status, 422);
+}
+
+async fn preview_links_show_a_draft_until_revoked_or_expired(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    common::seed_sections(&site).await;
+    let carla = person(&site, Role::Contributor, "carla@example.org").await;
+    let aziz = person(&site, Role::Author, "aziz@example.org").await;
+    let r = post(
+        &site,
+        &carla,
+        "/newsroom/articles/new",
+        &[
+            ("title", "Draft about the ferry"),
+            ("body", "Not yet *out*."),
+            ("section", "city"),
+            ("status", "draft"),
+            ("do", "save"),
+        ],
+    )
+    .await;
+    let id = edited_id(r.header("location").unwrap());
+    let links = format!("/newsroom/articles/{id}/preview-links");
+    // Someone who cannot open the article cannot share it either.
+    assert_eq!(
+        post(&site, &aziz, &links, &[("days", "7")]).await.status,
+        404
+    );
+    let made = post(&site, &carla, &links, &[("days", "1")]).await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let start = made.body.find("/preview/").unwrap();
+    let secret: String = made.body[start + "/preview/".len()..]
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    assert!(secret.len() >= 32, "{secret}");
+    let preview = format!("/preview/{secret}");
+    // Anyone with the link reads the draft, marked as a preview, never cached or indexed.
+    let r = site.get(&preview).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("Draft about the ferry") && r.body.contains("<em>out</em>"));
+    assert!(r.body.contains("Preview: this story is not published"));
+    assert_eq!(r.header("cache-control"), Some("private, no-store"));
+    assert!(r.body.contains(r#"<meta name="robots" content="noindex"#));
+    assert_eq!(site.get("/preview/not-a-real-secret").await.status, 404);
+    // The editor lists it; revoking ends it.
+    let page = get(&site, &carla, &format!("/newsroom/articles/{id}/edit")).await;
+    assert!(page.body.contains("<td>Live</td>"), "{}", page.body);
+    assert!(
+        !page.body.contains(&secret),
+        "the secret is shown only once"
+    );
+    let link_id = site.store.preview_links(id).await.unwrap()[0].id;
+    let r = post(&site, &carla, &format!("{links}/{link_id}/revoke"), &[]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(site.get(&preview).await.status, 404);
+    // Another link expires on its own.
+    let made = post(&site, &carla, &links, &[("days", "1")]).await;
+    let start = made.body.find("/preview/").unwrap();
+    let secret: String = made.body[start + "/preview/".len()..]
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    assert_eq!(site.get(&format!("/preview/{secret}")).await.status, 200);
+    site.clock.advance(Duration::hours(25));
+    assert_eq!(site.get(&format!("/preview/{secret}")).await.status, 404);
+}
+
+async fn static_pages_are_written_like_articles(db: TestDb) {
+    let site = TestSite::empty(db).await;
+    let edith = person(&site, Role::Editor, "edith@example.org").await;
+    assert_eq!(get(&site, &edith, "/newsroom/pages/new").await.status, 200);
+    let r = post(
+        &site,
+        &edith,
+        "/newsroom/pages/new",
+        &[
+            ("title", "Corrections policy"),
+            ("format", "markdown"),
+            ("body", "We correct **errors** openly."),
+            ("status", "published"),
+            ("do", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let edit = r.header("location").unwrap().to_owned();
+    let page = site.page("/corrections-policy/").await;
+    assert!(page.contains("<strong>errors</strong>"));
+    assert!(
+        site.page("/")
+            .await
+            .contains(r#"href="/corrections-policy/""#),
+        "listed in the footer"
+    );
+    // An address another page holds, or one of the site's own words, is refused.
+    let r = post(
+        &site,
+        &edith,
+        "/newsroom/pages/new",
+        &[
+            ("title", "Corrections policy"),
+            ("body", "Again"),
+            ("status", "draft"),
+            ("do", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body
+            .contains("Another page already has the address /corrections-policy/"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Again"), "what was typed stays");
+    let r = post(
+        &site,
+        &edith,
+        "/newsroom/pages/new",
+        &[
+            ("title", "Sections"),
+            ("slug", "section"),
+            ("status", "draft"),
+            ("do", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    // Preview without saving; then back to a draft, and it leaves the site.
+    let r = post(
+        &site,
+        &edith,
+        &edit,
+        &[
+            ("title", "Corrections policy"),
+            ("body", "## Draft"),
+            ("format", "markdown"),
+            ("do", "preview"),
+        ],
+    )
+    .await;
+    assert!(r.body.contains("<h2>Draft</h2>"));
+    assert!(
+        site.page("/corrections-policy/")
+            .await
+            .contains("<strong>errors</strong>")
+    );
+    let r = post(
+        &site,
+        &edith,
+        &edit,
+        &[
+            ("title", "Corrections policy"),
+            ("slug", "corrections-policy"),
+            ("body", "x"),
+            ("status", "draft"),
+            ("do", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(site.get("/corrections-policy/").await.status, 404);
+    let list = get(&site, &edith, "/newsroom/pages").await;
+    assert!(list.body.contains("Corrections policy") && list.body.contains("Draft"));
 }

@@ -9,6 +9,7 @@
 //      photo, features it, previews, publishes, and finds the story on the home page and
 //      its page; a story scheduled a minute ahead appears at its time; a slug change
 //      redirects the old address; a correction is dated on the page; unpublishing answers 410;
+//      under "Sections and tags", a renamed section and a merged tag keep their old addresses;
 //   7. the server's log is scanned for every secret the run handled (passwords, session
 //      cookies, link tokens, the TOTP key, recovery codes, API tokens, password hashes).
 // Every newsroom page visited is checked with axe-core (WCAG 2.0/2.1 A and AA) and its HTML, as
@@ -481,6 +482,53 @@ try {
     if (gone.status !== 410) fail(`the unpublished story answers ${gone.status}, want 410`);
     await a.page.goto(`${BASE}/newsroom/front`);
     await check(a.page, 'front page screen');
+    await a.page.goto(`${BASE}/newsroom/pages`);
+    await check(a.page, 'pages');
+    await a.page.goto(`${BASE}/newsroom/pages/new`);
+    await check(a.page, 'new page');
+    await a.page.goto(BASE + storyEditUrl);
+    await press(a.page, 'Make a preview link');
+    const previewLink = await a.page.locator('main a[href*="/preview/"]').getAttribute('href');
+    secrets.set(previewLink.split('/preview/')[1], 'a preview link');
+    const shown = await fetch(new URL(new URL(previewLink).pathname, BASE));
+    if (shown.status !== 200 || !(await shown.text()).includes('Preview: this story is not published')) fail('the preview link does not show the draft');
+    await a.page.goto(`${BASE}${storyEditUrl.replace('/edit', '/revisions')}`);
+    await check(a.page, 'revisions');
+  });
+
+  await step('sections and tags: a renamed section and a merged tag keep their old addresses', async () => {
+    const answers = async (path) => {
+      const r = await fetch(BASE + path, { redirect: 'manual' });
+      return `${r.status} ${r.headers.get('location') ?? ''}`.trim();
+    };
+    await a.page.goto(`${BASE}/newsroom/taxonomy`);
+    await check(a.page, 'sections and tags');
+    await a.page.locator('#s-name').fill('Weather desk');
+    await a.page.locator('#s-slug').fill('page');
+    await press(a.page, 'Create the section');
+    await expectText(a.page, '[role=alert]', 'kept for the site');
+    await check(a.page, 'sections and tags refusing a reserved slug');
+    await a.page.locator('#s-slug').fill('');
+    await press(a.page, 'Create the section');
+    await expectText(a.page, '[role=status]', 'section is created');
+    await Promise.all([a.page.waitForNavigation(), a.page.getByRole('link', { name: 'Weather desk', exact: true }).click()]);
+    await check(a.page, 'a section');
+    await a.page.getByLabel(/^Slug/).fill('weather');
+    await press(a.page, 'Save the section');
+    const section = await answers('/section/weather-desk/');
+    if (section !== '301 /section/weather/') fail(`the renamed section's old address answers ${section}`);
+    for (const name of ['Rain', 'Rainfall']) {
+      await a.page.locator('#t-name').fill(name);
+      await press(a.page, 'Create the tag');
+    }
+    await a.page.goto(`${BASE}/newsroom/taxonomy?q=rain`);
+    await Promise.all([a.page.waitForNavigation(), a.page.getByRole('link', { name: 'Rain', exact: true }).click()]);
+    await check(a.page, 'a tag');
+    await a.page.getByLabel(/^Tag to merge it into/).fill('Rainfall');
+    await press(a.page, 'Merge Rain into it');
+    await expectText(a.page, '[role=status]', 'tags are merged');
+    const tag = await answers('/tag/rain/');
+    if (tag !== '301 /tag/rainfall/') fail(`the merged tag's address answers ${tag}`);
   });
 } catch (e) {
   console.log(`\nFAIL ${e.message}`);

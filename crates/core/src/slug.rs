@@ -134,6 +134,20 @@ pub fn check_page_slug(given: &str) -> Result<String, SlugError> {
     Ok(slug)
 }
 
+/// Words a section or tag slug may not be: the words that follow a slug in archive paths
+/// (`…/page/N/`, and `…/feed/` on most sites), kept free so that such a path can never
+/// also name a term (as it would the day sections nest in their URLs).
+const TERM_RESERVED: &[&str] = &["page", "feed"];
+
+/// Checks a section's or tag's slug: normalised and not one of the archive path words.
+pub fn check_term_slug(given: &str) -> Result<String, SlugError> {
+    let slug = normalize_given(given)?;
+    if TERM_RESERVED.contains(&slug.as_str()) {
+        return Err(SlugError::Reserved(slug));
+    }
+    Ok(slug)
+}
+
 /// The `n`th candidate for a slug that is already taken: `base`, `base-2`, `base-3`…
 pub fn candidate(base: &str, n: u32) -> Cow<'_, str> {
     if n <= 1 {
@@ -198,6 +212,22 @@ mod tests {
         }
         assert_eq!(check_page_slug("About Us").as_deref(), Ok("about-us"));
         assert_eq!(check_page_slug("12345").as_deref(), Ok("12345"));
+    }
+
+    #[test]
+    fn term_slugs_avoid_the_archive_path_words() {
+        assert_eq!(
+            check_term_slug(" Harbour Bridge ").as_deref(),
+            Ok("harbour-bridge")
+        );
+        assert_eq!(check_term_slug("2024").as_deref(), Ok("2024"));
+        for s in ["page", "Feed", " page "] {
+            assert!(
+                matches!(check_term_slug(s), Err(SlugError::Reserved(_))),
+                "{s}"
+            );
+        }
+        assert_eq!(check_term_slug("--"), Err(SlugError::Empty));
     }
 
     #[test]

@@ -98,6 +98,7 @@ struct ExistingRow {
     id: i64,
     slug: String,
     url_date: Option<NaiveDate>,
+    published_at: Option<DateTime<Utc>>,
 }
 
 /// One article's sections, tags or bylines in their stored order, as one text column:
@@ -232,14 +233,16 @@ macro_rules! save_one {
         };
         let existing: Option<ExistingRow> = match (target.id, &a.external_id) {
             (Some(id), _) => Some(
-                sqlx::query_as("SELECT id, slug, url_date FROM articles WHERE id = $1")
+                sqlx::query_as("SELECT id, slug, url_date, published_at FROM articles WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&mut *$tx)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("article {id}")))?,
             ),
             (None, Some(ext)) => {
-                sqlx::query_as("SELECT id, slug, url_date FROM articles WHERE external_id = $1")
+                sqlx::query_as(
+                    "SELECT id, slug, url_date, published_at FROM articles WHERE external_id = $1",
+                )
                     .bind(ext)
                     .fetch_optional(&mut *$tx)
                     .await?
@@ -270,13 +273,23 @@ macro_rules! save_one {
             Some(slug::candidate(&base, n).into_owned())
         };
 
-        // The URL date is fixed at first publication and never recomputed.
-        let date = existing.as_ref().and_then(|e| e.url_date).or_else(|| {
-            (a.status == ArticleStatus::Published)
-                .then_some(a.published_at)
-                .flatten()
-                .map(|t| url_date(t, $store.tz))
-        });
+        // The URL date is fixed at first publication and never recomputed (a new site
+        // timezone moves no URL) — unless an editor moves a published article's
+        // publication time, which moves its URL (the old one then redirects).
+        let published_date = (a.status == ArticleStatus::Published)
+            .then_some(a.published_at)
+            .flatten()
+            .map(|t| url_date(t, $store.tz));
+        let date = match existing.as_ref() {
+            Some(e) if e.url_date.is_some() => {
+                if published_date.is_some() && a.published_at != e.published_at {
+                    published_date
+                } else {
+                    e.url_date
+                }
+            }
+            _ => published_date,
+        };
         let updated_at = a.updated_at.unwrap_or(now);
         // A slug is never empty: a placeholder until the id is known.
         let slug_or_placeholder = chosen_slug.clone().unwrap_or_else(|| format!("new-{}", now.timestamp_micros()));

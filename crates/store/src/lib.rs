@@ -15,6 +15,7 @@ mod mail;
 mod media;
 mod model;
 mod pages;
+mod previews;
 mod settings;
 mod sql;
 mod taxonomy;
@@ -32,6 +33,9 @@ pub use error::StoreError;
 pub use mail::{NewMail, QueuedMail};
 pub use media::{MediaRecord, NewMedia};
 pub use model::*;
+pub use pages::PageSource;
+pub use previews::PreviewLink;
+pub use taxonomy::{SectionFields, SectionUsage, SlugChange, TagFields, TagUsage, TermKind};
 pub use worklist::{WorkFilter, WorkSort};
 
 /// Escape hatches for tests that must see or put the database in states the API never

@@ -9,7 +9,7 @@ use masthead_core::ArticleStatus;
 use masthead_core::paging::PageRequest;
 use masthead_store::{
     ArticleFilter, ArticleLookup, Edit, NewArticle, NewPage, NewSection, RevisionContent,
-    RevisionKind, StoreError,
+    RevisionKind, SectionFields, StoreError, TagFields, TermKind,
 };
 use masthead_testkit::{TestStore, backend_tests, test_now};
 
@@ -21,7 +21,7 @@ backend_tests!(
     unpublished_articles_are_invisible_to_the_public,
     reimport_by_external_id_updates_instead_of_duplicating,
     a_changed_slug_answers_its_old_url_with_a_redirect,
-    the_url_date_is_never_recomputed,
+    the_url_date_moves_only_with_the_publication_time,
     lists_filter_by_section_tag_author_and_date,
     nested_sections_include_their_children,
     bylines_keep_their_order_and_repeats_are_dropped,
@@ -34,6 +34,11 @@ backend_tests!(
     terms_are_found_by_slug_or_name_before_any_is_made,
     every_save_keeps_a_revision_saying_who_when_and_how,
     autosaves_leave_the_article_and_readers_caches_alone_and_are_pruned,
+    renamed_sections_and_tags_keep_their_old_slugs_until_a_new_term_takes_one,
+    bad_taxonomy_input_is_refused_and_changes_nothing,
+    merging_tags_moves_each_article_once_and_listings_follow,
+    deleting_a_section_moves_its_articles_subsections_and_slugs,
+    deleting_a_tag_untags_and_forgets_it_unless_reassigned,
 );
 
 fn article(title: &str, section: &str, hours_ago: i64) -> NewArticle {
@@ -218,28 +223,41 @@ async fn a_changed_slug_answers_its_old_url_with_a_redirect(t: TestStore) {
     );
 }
 
-async fn the_url_date_is_never_recomputed(t: TestStore) {
+async fn the_url_date_moves_only_with_the_publication_time(t: TestStore) {
     let s = &t.store;
     // 23:30 UTC: still the 14th in UTC.
     let at = test_now() - Duration::hours(12) - Duration::minutes(30);
     let mut a = NewArticle::published("Late night vote", "Politics", at);
     a.external_id = Some("late".to_owned());
     let id = s.save_article(&a).await.unwrap().id;
-    let date = s
-        .article(id)
-        .await
-        .unwrap()
-        .unwrap()
-        .summary
-        .url_date
-        .unwrap();
+    let stored = |s: &masthead_store::Store| {
+        let s = s.clone();
+        async move {
+            s.article(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .summary
+                .url_date
+                .unwrap()
+        }
+    };
+    let date = stored(s).await;
     assert_eq!(date, at.date_naive());
-    // A later save with another publication time keeps the date in the URL.
-    a.published_at = Some(at + Duration::days(2));
+    // Saving again with the same publication time keeps the date (a re-import, an edit).
+    a.title = "Late night vote passes".into();
     s.save_article(&a).await.unwrap();
+    assert_eq!(stored(s).await, date);
+    // An editor moving the publication time to another day moves the URL, and the old
+    // one redirects to the new.
+    a.published_at = Some(at - Duration::days(2));
+    s.save_article(&a).await.unwrap();
+    let moved = stored(s).await;
+    assert_eq!(moved, (at - Duration::days(2)).date_naive());
+    let slug = s.article(id).await.unwrap().unwrap().summary.slug;
     assert_eq!(
-        s.article(id).await.unwrap().unwrap().summary.url_date,
-        Some(date)
+        s.public_article_at(date, &slug).await.unwrap(),
+        ArticleLookup::Moved(masthead_core::article::article_path(moved, &slug))
     );
 }
 
@@ -859,4 +877,487 @@ async fn autosaves_leave_the_article_and_readers_caches_alone_and_are_pruned(t: 
         s.autosave(999_999, &typing, edith, 5).await,
         Err(StoreError::NotFound(_))
     ));
+}
+
+/// A new section's id.
+async fn new_section(
+    s: &masthead_store::Store,
+    name: &str,
+    slug: &str,
+    parent_id: Option<i64>,
+) -> i64 {
+    let fields = section_fields(name, slug, parent_id);
+    s.create_section(&fields).await.unwrap().id
+}
+
+/// A new tag's id.
+async fn new_tag(s: &masthead_store::Store, name: &str) -> i64 {
+    s.create_tag(&tag_fields(name, "")).await.unwrap().id
+}
+
+fn section_fields(name: &str, slug: &str, parent_id: Option<i64>) -> SectionFields {
+    SectionFields {
+        name: name.into(),
+        slug: slug.into(),
+        parent_id,
+        description: String::new(),
+    }
+}
+
+fn tag_fields(name: &str, slug: &str) -> TagFields {
+    TagFields {
+        name: name.into(),
+        slug: slug.into(),
+    }
+}
+
+/// The public articles a filter lists (ids, newest first), checked against its count.
+async fn listed(s: &masthead_store::Store, filter: ArticleFilter) -> Vec<i64> {
+    let (list, total) = s
+        .list_public(&filter, PageRequest::new(1, 50))
+        .await
+        .unwrap();
+    assert_eq!(
+        total,
+        list.len() as i64,
+        "count_public agrees with the list"
+    );
+    list.into_iter().map(|a| a.id).collect()
+}
+
+fn tagged(id: i64) -> ArticleFilter {
+    ArticleFilter {
+        tag_id: Some(id),
+        ..Default::default()
+    }
+}
+
+fn in_sections(ids: Vec<i64>) -> ArticleFilter {
+    ArticleFilter {
+        section_ids: ids,
+        ..Default::default()
+    }
+}
+
+/// An article's (main section, all sections, tags) as slugs, in their stored order.
+async fn terms_of(s: &masthead_store::Store, id: i64) -> (String, Vec<String>, Vec<String>) {
+    let a = s.article(id).await.unwrap().unwrap().summary;
+    let slugs = |terms: &[masthead_store::Term]| terms.iter().map(|t| t.slug.clone()).collect();
+    (a.section.slug.clone(), slugs(&a.sections), slugs(&a.tags))
+}
+
+async fn renamed_sections_and_tags_keep_their_old_slugs_until_a_new_term_takes_one(t: TestStore) {
+    let s = &t.store;
+    let sport = new_section(s, "Sport", "", None).await;
+    let football = new_section(s, "Football", "soccer", Some(sport)).await;
+    let made = s.section_by_slug("soccer").await.unwrap().unwrap();
+    assert_eq!((made.id, made.parent_id), (football, Some(sport)));
+    let id = s
+        .save_article(&article("Cup final tonight", "Football", 1))
+        .await
+        .unwrap()
+        .id;
+
+    let before = s.latest_change_id().await.unwrap();
+    s.update_section(football, &section_fields("Soccer", "", Some(sport)))
+        .await
+        .unwrap();
+    assert!(s.latest_change_id().await.unwrap() > before);
+    let change = s
+        .update_section(
+            football,
+            &section_fields("Association football", "football", None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (change.old.as_str(), change.new.as_str()),
+        ("soccer", "football")
+    );
+    let now = s.section(football).await.unwrap().unwrap();
+    assert_eq!((now.slug.as_str(), now.parent_id), ("football", None));
+    assert_eq!(
+        s.renamed_term(TermKind::Section, "soccer")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("football")
+    );
+    assert_eq!(
+        s.renamed_term(TermKind::Section, "football").await.unwrap(),
+        None,
+        "a live slug is not a redirect"
+    );
+    assert_eq!(s.renamed_term(TermKind::Tag, "soccer").await.unwrap(), None);
+    assert_eq!(
+        listed(s, in_sections(vec![football])).await,
+        [id],
+        "the articles stay with the renamed section"
+    );
+
+    let tag = new_tag(s, "Harbour Bridge").await;
+    s.rename_tag(tag, &tag_fields("Harbour crossing", "crossing"))
+        .await
+        .unwrap();
+    s.rename_tag(tag, &tag_fields("Harbour crossing", "the-crossing"))
+        .await
+        .unwrap();
+    for old in ["harbour-bridge", "crossing"] {
+        assert_eq!(
+            s.renamed_term(TermKind::Tag, old).await.unwrap().as_deref(),
+            Some("the-crossing"),
+            "{old}: every old slug leads to the current one"
+        );
+    }
+    // An old slug taken by a new term belongs to the new term from then on.
+    let newcomer = new_tag(s, "Crossing").await;
+    assert_eq!(
+        s.tag_by_slug("crossing").await.unwrap().unwrap().id,
+        newcomer
+    );
+    assert_eq!(
+        s.renamed_term(TermKind::Tag, "crossing").await.unwrap(),
+        None
+    );
+    let soccer = new_section(s, "Soccer", "soccer", None).await;
+    assert_eq!(
+        s.section_by_slug("soccer").await.unwrap().unwrap().id,
+        soccer
+    );
+    assert_eq!(
+        s.renamed_term(TermKind::Section, "soccer").await.unwrap(),
+        None
+    );
+}
+
+/// The message of an [`StoreError::Invalid`], or a failed test.
+fn invalid<T: std::fmt::Debug>(r: Result<T, StoreError>, what: &str) -> String {
+    match r {
+        Err(StoreError::Invalid(m)) => m,
+        other => panic!("{what}: expected Invalid, got {other:?}"),
+    }
+}
+
+/// The message of a [`StoreError::Conflict`], or a failed test.
+fn conflict<T: std::fmt::Debug>(r: Result<T, StoreError>, what: &str) -> String {
+    match r {
+        Err(StoreError::Conflict(m)) => m,
+        other => panic!("{what}: expected Conflict, got {other:?}"),
+    }
+}
+
+async fn bad_taxonomy_input_is_refused_and_changes_nothing(t: TestStore) {
+    let s = &t.store;
+    let news = new_section(s, "News", "", None).await;
+    let world = new_section(s, "World", "", Some(news)).await;
+    let europe = new_section(s, "Europe", "", Some(world)).await;
+    let port = new_tag(s, "Port").await;
+    new_tag(s, "Ferries").await;
+    let sections_before = s.sections().await.unwrap();
+    let tags_before = s.tags().await.unwrap();
+    let changes_before = s.latest_change_id().await.unwrap();
+
+    let section = |name: &str, slug: &str, parent| section_fields(name, slug, parent);
+    let m = invalid(
+        s.update_section(news, &section("News", "", Some(news)))
+            .await,
+        "own parent",
+    );
+    assert!(m.contains("its own parent"), "{m}");
+    let m = invalid(
+        s.update_section(news, &section("News", "", Some(europe)))
+            .await,
+        "under a grandchild",
+    );
+    assert!(m.contains("subsections"), "{m}");
+    invalid(
+        s.update_section(world, &section("World", "", Some(999_999)))
+            .await,
+        "missing parent",
+    );
+    let m = invalid(
+        s.create_section(&section("Paging", "page", None)).await,
+        "reserved",
+    );
+    assert!(m.contains("\"page\""), "{m}");
+    invalid(
+        s.create_section(&section("   ", "", None)).await,
+        "empty name",
+    );
+    invalid(
+        s.create_tag(&tag_fields("???", "")).await,
+        "nothing to make a slug of",
+    );
+    invalid(
+        s.create_tag(&tag_fields(&"x".repeat(201), "")).await,
+        "too long",
+    );
+    let m = conflict(
+        s.update_section(europe, &section("Europe", "world", Some(world)))
+            .await,
+        "slug taken",
+    );
+    assert!(m.contains("taken by the section \"World\""), "{m}");
+    let m = conflict(
+        s.create_tag(&tag_fields("Ferries", "boats")).await,
+        "name taken",
+    );
+    assert!(m.contains("already a tag called \"Ferries\""), "{m}");
+    conflict(
+        s.rename_tag(port, &tag_fields("Port", "ferries")).await,
+        "tag slug taken",
+    );
+    invalid(s.merge_tags(port, port).await, "into itself");
+    invalid(s.merge_tags(port, 999_999).await, "into nothing");
+    invalid(s.delete_section(news, news).await, "onto itself");
+    invalid(s.delete_section(news, 999_999).await, "onto nothing");
+    assert!(matches!(
+        s.delete_tag(999_999, None).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    assert_eq!(s.sections().await.unwrap(), sections_before);
+    assert_eq!(s.tags().await.unwrap(), tags_before);
+    assert_eq!(s.latest_change_id().await.unwrap(), changes_before);
+}
+
+async fn merging_tags_moves_each_article_once_and_listings_follow(t: TestStore) {
+    let s = &t.store;
+    let save = |title: &str, tags: &[&str], hours: i64| {
+        let mut a = article(title, "City", hours);
+        a.tags = tags.iter().map(|t| (*t).to_owned()).collect();
+        a
+    };
+    let both = s
+        .save_article(&save("Both tags", &["Quay", "Harbor", "Harbour"], 1))
+        .await
+        .unwrap()
+        .id;
+    let only_from = s
+        .save_article(&save("Misspelt only", &["Harbor", "Ships"], 2))
+        .await
+        .unwrap()
+        .id;
+    let only_into = s
+        .save_article(&save("Right only", &["Harbour"], 3))
+        .await
+        .unwrap()
+        .id;
+    let mut draft = save("Draft", &["Harbor"], 4);
+    draft.status = ArticleStatus::Draft;
+    let draft = s.save_article(&draft).await.unwrap().id;
+    let mut later = save("Scheduled", &["Harbor"], -2);
+    later.status = ArticleStatus::Scheduled;
+    let later = s.save_article(&later).await.unwrap().id;
+
+    let from = s.tag_by_slug("harbor").await.unwrap().unwrap().id;
+    let into = s.tag_by_slug("harbour").await.unwrap().unwrap().id;
+    let version = s.article(only_from).await.unwrap().unwrap().version;
+    let before = s.latest_change_id().await.unwrap();
+    assert_eq!(s.merge_tags(from, into).await.unwrap(), 4);
+    assert!(
+        s.latest_change_id().await.unwrap() >= before + 6,
+        "a change for each of the four articles and for both tags"
+    );
+    assert_eq!(
+        s.article(only_from).await.unwrap().unwrap().version,
+        version + 1,
+        "an editor who had it open is told it changed"
+    );
+
+    assert!(s.tag(from).await.unwrap().is_none());
+    assert_eq!(
+        terms_of(s, both).await.2,
+        ["quay", "harbour"],
+        "once, in order"
+    );
+    assert_eq!(
+        terms_of(s, only_from).await.2,
+        ["harbour", "ships"],
+        "in its place"
+    );
+    assert_eq!(terms_of(s, only_into).await.2, ["harbour"]);
+    assert_eq!(terms_of(s, draft).await.2, ["harbour"]);
+    assert_eq!(
+        listed(s, tagged(into)).await,
+        [both, only_from, only_into],
+        "the listing index has the moved links' status and time"
+    );
+    assert_eq!(
+        s.renamed_term(TermKind::Tag, "harbor")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("harbour")
+    );
+    // The moved link of the scheduled story is published with it.
+    t.clock.advance(Duration::hours(3));
+    assert_eq!(s.publish_due().await.unwrap(), [later]);
+    assert_eq!(
+        listed(s, tagged(into)).await,
+        [later, both, only_from, only_into]
+    );
+
+    // Merging the merged tag on moves its old slugs along.
+    let quay = s.tag_by_slug("quay").await.unwrap().unwrap().id;
+    s.merge_tags(into, quay).await.unwrap();
+    for old in ["harbor", "harbour"] {
+        assert_eq!(
+            s.renamed_term(TermKind::Tag, old).await.unwrap().as_deref(),
+            Some("quay"),
+            "{old}"
+        );
+    }
+    assert_eq!(
+        listed(s, tagged(quay)).await,
+        [later, both, only_from, only_into]
+    );
+}
+
+async fn deleting_a_section_moves_its_articles_subsections_and_slugs(t: TestStore) {
+    let s = &t.store;
+    let news = new_section(s, "News", "", None).await;
+    let sport = new_section(s, "Sports", "", Some(news)).await;
+    // An earlier slug of the section, which must follow its articles too.
+    s.update_section(sport, &section_fields("Sport", "", Some(news)))
+        .await
+        .unwrap();
+    let football = new_section(s, "Football", "", Some(sport)).await;
+    let city = new_section(s, "City", "", None).await;
+    new_section(s, "Business", "", None).await;
+    let save = |title: &str, main: &str, others: &[&str], hours: i64| {
+        let mut a = article(title, main, hours);
+        a.other_sections = others.iter().map(|o| (*o).to_owned()).collect();
+        a
+    };
+    let main_only = s
+        .save_article(&save("Sport only", "Sport", &[], 1))
+        .await
+        .unwrap()
+        .id;
+    let main_and_target = s
+        .save_article(&save("Sport and city", "Sport", &["Business", "City"], 2))
+        .await
+        .unwrap()
+        .id;
+    let other = s
+        .save_article(&save("City with sport", "City", &["Sport"], 3))
+        .await
+        .unwrap()
+        .id;
+    let elsewhere = s
+        .save_article(&save(
+            "Business with sport",
+            "Business",
+            &["Sport", "Football"],
+            4,
+        ))
+        .await
+        .unwrap()
+        .id;
+    let mut draft = save("Sport draft", "Sport", &[], 5);
+    draft.status = ArticleStatus::Draft;
+    let draft = s.save_article(&draft).await.unwrap().id;
+    let in_child = s
+        .save_article(&save("Cup final", "Football", &[], 6))
+        .await
+        .unwrap()
+        .id;
+
+    let before = s.latest_change_id().await.unwrap();
+    assert_eq!(s.delete_section(sport, city).await.unwrap(), 5);
+    assert!(s.latest_change_id().await.unwrap() >= before + 7);
+    assert!(s.section(sport).await.unwrap().is_none());
+    assert_eq!(
+        s.section(football).await.unwrap().unwrap().parent_id,
+        Some(news),
+        "subsections move up to the deleted section's parent"
+    );
+
+    let city_slugs = |main: &str, all: &[&str]| {
+        (
+            main.to_owned(),
+            all.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>(),
+        )
+    };
+    let sections_of = |id: i64| async move {
+        let (main, all, _) = terms_of(s, id).await;
+        (main, all)
+    };
+    assert_eq!(sections_of(main_only).await, city_slugs("city", &["city"]));
+    assert_eq!(
+        sections_of(main_and_target).await,
+        city_slugs("city", &["city", "business"]),
+        "the main section first, once, the others in their order"
+    );
+    assert_eq!(sections_of(other).await, city_slugs("city", &["city"]));
+    assert_eq!(
+        sections_of(elsewhere).await,
+        city_slugs("business", &["business", "city", "football"])
+    );
+    assert_eq!(sections_of(draft).await, city_slugs("city", &["city"]));
+
+    assert_eq!(
+        listed(s, in_sections(vec![city])).await,
+        [main_only, main_and_target, other, elsewhere],
+        "the listing index has the moved links' status and time"
+    );
+    let family = s.section_with_descendants(news).await.unwrap();
+    assert_eq!(listed(s, in_sections(family)).await, [elsewhere, in_child]);
+    for old in ["sport", "sports"] {
+        assert_eq!(
+            s.renamed_term(TermKind::Section, old)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("city"),
+            "{old}"
+        );
+    }
+    let counts = s.sections_in_use().await.unwrap();
+    let count = |id: i64| counts.iter().find(|c| c.section.id == id).unwrap().articles;
+    assert_eq!((count(city), count(football), count(news)), (5, 2, 0));
+}
+
+async fn deleting_a_tag_untags_and_forgets_it_unless_reassigned(t: TestStore) {
+    let s = &t.store;
+    let mut a = article("Tagged twice", "City", 1);
+    a.tags = vec!["Weather".into(), "Storms".into()];
+    let id = s.save_article(&a).await.unwrap().id;
+    let storms = s.tag_by_slug("storms").await.unwrap().unwrap().id;
+    s.rename_tag(storms, &tag_fields("Storms", "gales"))
+        .await
+        .unwrap();
+    let (usage, total) = s
+        .tags_in_use(Some("gal"), PageRequest::new(1, 10))
+        .await
+        .unwrap();
+    assert_eq!((usage.len(), total, usage[0].articles), (1, 1, 1));
+    assert_eq!(s.delete_tag(storms, None).await.unwrap(), 1);
+    assert_eq!(terms_of(s, id).await.2, ["weather"]);
+    assert_eq!(listed(s, tagged(storms)).await, Vec::<i64>::new());
+    for old in ["storms", "gales"] {
+        assert_eq!(
+            s.renamed_term(TermKind::Tag, old).await.unwrap(),
+            None,
+            "{old}"
+        );
+    }
+    let (all, total) = s.tags_in_use(None, PageRequest::new(1, 10)).await.unwrap();
+    assert_eq!(
+        (all.len(), total, all[0].tag.slug.as_str()),
+        (1, 1, "weather")
+    );
+    // Deleting with a tag to reassign to is a merge: the articles and address move there.
+    let weather = all[0].tag.id;
+    let climate = new_tag(s, "Climate").await;
+    assert_eq!(s.delete_tag(weather, Some(climate)).await.unwrap(), 1);
+    assert_eq!(terms_of(s, id).await.2, ["climate"]);
+    assert_eq!(
+        s.renamed_term(TermKind::Tag, "weather")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("climate")
+    );
 }

@@ -256,6 +256,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_asset))
         .route("/media/{*key}", get(media::serve))
+        .route("/preview/{secret}", get(site::preview))
         .nest("/api/v1", api::router())
         .merge(api_account::router(state.clone()))
         .merge(newsroom::router(state.clone()))

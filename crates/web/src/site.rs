@@ -4,13 +4,13 @@ use crate::AppState;
 use crate::error::SiteError;
 use crate::route::{self, ArchiveKind, DateSpan, SiteRoute, encode_segment};
 use crate::views::*;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use masthead_core::paging::{PageRequest, page_count};
 use masthead_core::slug;
-use masthead_store::{ArticleFilter, ArticleLookup, ArticleSummary, Page, Section};
+use masthead_store::{ArticleFilter, ArticleLookup, ArticleSummary, Page, Section, TermKind};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -298,10 +298,9 @@ async fn archive(state: &AppState, kind: ArchiveKind, page: u32) -> Result<Respo
     let (label, title, description, base) = match &kind {
         ArchiveKind::Latest => (None, "Latest stories".to_owned(), None, "/".to_owned()),
         ArchiveKind::Section(slug) => {
-            let s = store
-                .section_by_slug(slug)
-                .await?
-                .ok_or(SiteError::NotFound)?;
+            let Some(s) = store.section_by_slug(slug).await? else {
+                return moved_term(state, TermKind::Section, slug, page).await;
+            };
             filter.section_ids = store.section_with_descendants(s.id).await?;
             current = top_level_slug(&*chrome(state).await?, &s);
             let description = (!s.description.is_empty()).then(|| s.description.clone());
@@ -313,7 +312,9 @@ async fn archive(state: &AppState, kind: ArchiveKind, page: u32) -> Result<Respo
             )
         }
         ArchiveKind::Tag(slug) => {
-            let t = store.tag_by_slug(slug).await?.ok_or(SiteError::NotFound)?;
+            let Some(t) = store.tag_by_slug(slug).await? else {
+                return moved_term(state, TermKind::Tag, slug, page).await;
+            };
             filter.tag_id = Some(t.id);
             (
                 Some("Tag".to_owned()),
@@ -400,6 +401,31 @@ async fn archive(state: &AppState, kind: ArchiveKind, page: u32) -> Result<Respo
     ))
 }
 
+/// A section or tag archive whose slug no term has now: 301 to the same page under the
+/// slug of the term its articles went to (renamed, merged, or deleted with its articles
+/// moved), or 404 when there is none.
+async fn moved_term(
+    state: &AppState,
+    kind: TermKind,
+    slug: &str,
+    page: u32,
+) -> Result<Response, SiteError> {
+    let current = state
+        .store()
+        .renamed_term(kind, slug)
+        .await?
+        .ok_or(SiteError::NotFound)?;
+    let word = match kind {
+        TermKind::Section => "section",
+        TermKind::Tag => "tag",
+    };
+    let mut to = format!("/{word}/{}/", encode_segment(&current));
+    if page > 1 {
+        to.push_str(&format!("page/{page}/"));
+    }
+    Ok(redirect(&to, None))
+}
+
 /// The top-level section a section belongs to, for highlighting the navigation.
 fn top_level_slug(chrome: &Chrome, s: &Section) -> String {
     let mut cur = s;
@@ -449,13 +475,57 @@ fn date_span(span: DateSpan) -> Option<(NaiveDate, NaiveDate, String, String)> {
 
 async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Response, SiteError> {
     let store = state.store();
-    let settings = state.settings();
     let found = match store.public_article_at(date, slug).await? {
         ArticleLookup::Found(a) => a,
         ArticleLookup::Moved(path) => return Ok(redirect(&encode_path(&path), None)),
         ArticleLookup::Gone => return Err(SiteError::Gone),
         ArticleLookup::NotFound => return Err(SiteError::NotFound),
     };
+    Ok(html(article_page(state, found, false).await?))
+}
+
+/// `GET /preview/{secret}`: an unpublished article for someone holding a live preview
+/// link. Never cached, never indexed, and marked as a preview on the page.
+pub async fn preview(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
+    let found = match state
+        .store()
+        .article_for_preview(&crate::auth::hash_secret(&secret))
+        .await
+    {
+        Ok(Some(a)) => a,
+        Ok(None) => return error_page(&state, SiteError::NotFound).await,
+        Err(e) => return error_page(&state, e.into()).await,
+    };
+    match article_page(&state, Box::new(found), true).await {
+        Ok(page) => {
+            let mut res = html(page);
+            let h = res.headers_mut();
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
+            h.insert(
+                "x-robots-tag",
+                HeaderValue::from_static("noindex, nofollow"),
+            );
+            h.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+            res
+        }
+        Err(e) => error_page(&state, e).await,
+    }
+}
+
+/// An article's page; a `preview` is marked as one and kept out of search engines.
+async fn article_page(
+    state: &AppState,
+    found: Box<masthead_store::Article>,
+    preview: bool,
+) -> Result<String, SiteError> {
+    let store = state.store();
+    let settings = state.settings();
     let chrome = chrome(state).await?;
     let section = chrome
         .sections
@@ -482,7 +552,7 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
                 .unwrap_or_else(|| found.summary.excerpt.clone()),
         ),
         canonical: found.canonical_url.clone(),
-        noindex: found.noindex,
+        noindex: found.noindex || preview,
         ..Default::default()
     };
     let corrections = store.corrections(found.summary.id).await?;
@@ -507,14 +577,14 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
     struct ArticleBody {
         article: ArticleView,
         related: Vec<CardView>,
+        preview: bool,
     }
     let body = ArticleBody {
         article: view,
         related: related.iter().map(|a| CardView::new(a, settings)).collect(),
+        preview,
     };
-    Ok(html(
-        render(state, "article.html", &current, meta, &body).await?,
-    ))
+    render(state, "article.html", &current, meta, &body).await
 }
 
 /// "You May Also Like": the newest others in the same section, topped up from the

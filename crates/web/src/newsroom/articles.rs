@@ -430,9 +430,19 @@ struct EditorBody {
     preview: Option<String>,
     public_url: Option<String>,
     others_here: Vec<String>,
+    preview_links: Vec<PreviewLinkRow>,
     corrections: Vec<String>,
     can_correct: bool,
     timezone: String,
+}
+
+/// A preview link as the editor lists it (its secret was shown once, at creation).
+#[derive(Serialize)]
+struct PreviewLinkRow {
+    id: i64,
+    created: String,
+    expires: String,
+    live: bool,
 }
 
 /// The form's values, as typed (kept when a save is refused, so nothing is lost).
@@ -640,6 +650,21 @@ async fn editor(
                 || f.status == s.as_str()
         })
         .collect();
+    let preview_links = match cur {
+        Some(a) => match store.preview_links(a.summary.id).await {
+            Ok(links) => links
+                .iter()
+                .map(|l| PreviewLinkRow {
+                    id: l.id,
+                    created: local_display(l.created_at, state),
+                    expires: local_display(l.expires_at, state),
+                    live: l.revoked_at.is_none() && l.expires_at > state.now(),
+                })
+                .collect(),
+            Err(e) => return server_error(&e),
+        },
+        None => Vec::new(),
+    };
     let (id, others_here, corrections, public_url) = match cur {
         Some(a) => {
             let id = a.summary.id;
@@ -732,6 +757,7 @@ async fn editor(
         preview,
         public_url,
         others_here,
+        preview_links,
         corrections,
         can_correct: cur.is_some_and(|a| a.summary.status == ArticleStatus::Published),
         timezone: state.settings().timezone.name().to_owned(),
@@ -1000,4 +1026,113 @@ pub(super) async fn preview(body: Bytes) -> Response {
         rendered_preview(&f),
     )
         .into_response()
+}
+
+/// `POST /newsroom/articles/{id}/preview-links`: a secret link to the article for
+/// people without an account, for `days` days (1–30). The link is shown once.
+pub(super) async fn create_preview_link(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let cur = match load(&state, &who, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let form = pairs(&body);
+    let days = one(&form, "days")
+        .and_then(|d| d.parse::<i64>().ok())
+        .filter(|d| (1..=30).contains(d))
+        .unwrap_or(7);
+    let Ok(secret) = crate::auth::new_secret() else {
+        return plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "No randomness is available; nothing was made.",
+        );
+    };
+    let expires = state.now() + chrono::Duration::days(days);
+    if let Err(e) = state
+        .store()
+        .create_preview_link(
+            cur.summary.id,
+            &crate::auth::hash_secret(&secret),
+            Some(who.user.id),
+            expires,
+        )
+        .await
+    {
+        return server_error(&e);
+    }
+    super::audit(
+        &state,
+        Some(&who),
+        "created preview link",
+        &format!("article {}", cur.summary.id),
+        &ip,
+    )
+    .await;
+    let url = format!(
+        "{}/preview/{secret}",
+        state.settings().site_url.trim_end_matches('/')
+    );
+    super::page(
+        &state,
+        StatusCode::OK,
+        "message.html",
+        "Preview link",
+        Some(&who),
+        &super::Message {
+            message: format!(
+                "Anyone with this link can read the draft until {} (revoke it from the article's page). Copy it now: it is shown only once.",
+                local_display(expires, &state)
+            ),
+            link: Some(super::LinkView {
+                text: url.clone(),
+                url,
+            }),
+        },
+    )
+}
+
+/// `POST /newsroom/articles/{id}/preview-links/{link}/revoke`.
+pub(super) async fn revoke_preview_link(
+    State(state): State<AppState>,
+    Extension(who): Extension<SignedIn>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Path((id, link)): Path<(String, String)>,
+) -> Response {
+    let cur = match load(&state, &who, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(link) = link.parse::<i64>() else {
+        return plain(StatusCode::NOT_FOUND, "No such preview link.");
+    };
+    match state
+        .store()
+        .revoke_preview_link(cur.summary.id, link)
+        .await
+    {
+        Ok(true) => {
+            super::audit(
+                &state,
+                Some(&who),
+                "revoked preview link",
+                &format!("article {}", cur.summary.id),
+                &ip,
+            )
+            .await;
+            see_other(
+                &format!(
+                    "/newsroom/articles/{}/edit?done=link-revoked",
+                    cur.summary.id
+                ),
+                None,
+            )
+        }
+        Ok(false) => plain(StatusCode::NOT_FOUND, "No such live preview link."),
+        Err(e) => server_error(&e),
+    }
 }

@@ -9,9 +9,11 @@ mod audit;
 mod dashboard;
 mod front;
 mod media;
+mod pages;
 mod passwords;
 mod revisions;
 mod sign_in;
+mod taxonomy;
 mod users;
 
 pub(crate) use media::focal_point;
@@ -281,12 +283,124 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             post(media::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         ),
         (
+            spec(
+                Method::POST,
+                "/newsroom/articles/{id}/preview-links",
+                Some(WriteArticles),
+            ),
+            post(articles::create_preview_link),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/articles/{id}/preview-links/{link}/revoke",
+                Some(WriteArticles),
+            ),
+            post(articles::revoke_preview_link),
+        ),
+        (
+            spec(Method::GET, "/newsroom/pages", Some(ManagePages)),
+            get(pages::list_pages),
+        ),
+        (
+            spec(Method::GET, "/newsroom/pages/new", Some(ManagePages)),
+            get(pages::new_page),
+        ),
+        (
+            spec(Method::POST, "/newsroom/pages/new", Some(ManagePages)),
+            post(pages::create_page),
+        ),
+        (
+            spec(Method::GET, "/newsroom/pages/{id}/edit", Some(ManagePages)),
+            get(pages::edit_page),
+        ),
+        (
+            spec(Method::POST, "/newsroom/pages/{id}/edit", Some(ManagePages)),
+            post(pages::update_page),
+        ),
+        (
             spec(Method::GET, "/newsroom/front", Some(EditOthers)),
             get(front::front_form),
         ),
         (
             spec(Method::POST, "/newsroom/front", Some(EditOthers)),
             post(front::save_front),
+        ),
+        (
+            spec(Method::GET, "/newsroom/taxonomy", Some(ManageTaxonomy)),
+            get(taxonomy::taxonomy),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/taxonomy/sections",
+                Some(ManageTaxonomy),
+            ),
+            post(taxonomy::create_section),
+        ),
+        (
+            spec(
+                Method::GET,
+                "/newsroom/taxonomy/sections/{id}",
+                Some(ManageTaxonomy),
+            ),
+            get(taxonomy::section_form),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/taxonomy/sections/{id}",
+                Some(ManageTaxonomy),
+            ),
+            post(taxonomy::update_section),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/taxonomy/sections/{id}/delete",
+                Some(ManageTaxonomy),
+            ),
+            post(taxonomy::delete_section),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/taxonomy/tags",
+                Some(ManageTaxonomy),
+            ),
+            post(taxonomy::create_tag),
+        ),
+        (
+            spec(
+                Method::GET,
+                "/newsroom/taxonomy/tags/{id}",
+                Some(ManageTaxonomy),
+            ),
+            get(taxonomy::tag_form),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/taxonomy/tags/{id}",
+                Some(ManageTaxonomy),
+            ),
+            post(taxonomy::rename_tag),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/taxonomy/tags/{id}/merge",
+                Some(ManageTaxonomy),
+            ),
+            post(taxonomy::merge_tag),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/taxonomy/tags/{id}/delete",
+                Some(ManageTaxonomy),
+            ),
+            post(taxonomy::delete_tag),
         ),
     ]
 }
@@ -468,6 +582,8 @@ struct CanView {
     write: bool,
     upload: bool,
     curate: bool,
+    taxonomy: bool,
+    pages: bool,
 }
 
 #[derive(Serialize)]
@@ -522,6 +638,8 @@ fn render<T: Serialize>(
             write: role.is_some_and(|r| r.can(Capability::WriteArticles)),
             upload: role.is_some_and(|r| r.can(Capability::UploadMedia)),
             curate: role.is_some_and(|r| r.can(Capability::EditOthers)),
+            taxonomy: role.is_some_and(|r| r.can(Capability::ManageTaxonomy)),
+            pages: role.is_some_and(|r| r.can(Capability::ManagePages)),
         },
         notice,
         error,
@@ -627,6 +745,7 @@ fn notice_for(code: &str) -> Option<String> {
             "password" => "Your password is changed. Other browsers are signed out.",
             "password-set" => "Your password is set. Please sign in.",
             "revoked" => "The token is revoked.",
+            "link-revoked" => "The preview link is revoked: it no longer works.",
             "role" => "The role is changed.",
             "2fa-off" => "Two-factor sign-in is off.",
             "2fa-required" => "This site requires two-factor sign-in for editors and administrators: turn it on below to continue.",
@@ -636,6 +755,13 @@ fn notice_for(code: &str) -> Option<String> {
             "correction" => "The note is added to the article.",
             "restored" => "The revision is restored as a new version.",
             "uploaded" => "The image is in the library.",
+            "section-created" => "The section is created.",
+            "section-saved" => "The section is saved. If its slug changed, the old address redirects to the new one.",
+            "section-deleted" => "The section is deleted. Its articles and its address moved to the section you chose.",
+            "tag-created" => "The tag is created.",
+            "tag-saved" => "The tag is saved. If its slug changed, the old address redirects to the new one.",
+            "tag-merged" => "The tags are merged. The merged tag's address redirects to the one it went into.",
+            "tag-deleted" => "The tag is deleted and removed from its articles.",
             _ => return None,
         }
         .to_owned(),
