@@ -482,6 +482,8 @@ try {
     if (gone.status !== 410) fail(`the unpublished story answers ${gone.status}, want 410`);
     await a.page.goto(`${BASE}/newsroom/front`);
     await check(a.page, 'front page screen');
+    await a.page.goto(`${BASE}/newsroom/settings`);
+    await check(a.page, 'site settings');
     await a.page.goto(`${BASE}/newsroom/pages`);
     await check(a.page, 'pages');
     await a.page.goto(`${BASE}/newsroom/pages/new`);

@@ -279,7 +279,7 @@ macro_rules! save_one {
         let published_date = (a.status == ArticleStatus::Published)
             .then_some(a.published_at)
             .flatten()
-            .map(|t| url_date(t, $store.tz));
+            .map(|t| url_date(t, $store.timezone()));
         let date = match existing.as_ref() {
             Some(e) if e.url_date.is_some() => {
                 if published_date.is_some() && a.published_at != e.published_at {

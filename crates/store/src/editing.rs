@@ -510,7 +510,7 @@ impl Store {
     /// Returns the ids it published.
     pub async fn publish_due(&self) -> Result<Vec<i64>, StoreError> {
         let now = self.clock.now();
-        let tz = self.tz;
+        let tz = self.timezone();
         // Look before taking the write lock: a write transaction counts as a local change,
         // which would empty this node's page cache every time the scheduler looks.
         let any_due: Option<i64> = with_pool!(&self.read, |p| {

@@ -170,7 +170,8 @@ pub struct Store {
     pub(crate) read: Pool,
     pub(crate) write: Pool,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) tz: Tz,
+    /// The site's timezone, for URL dates; the newsroom can change it while running.
+    tz: Arc<std::sync::RwLock<Tz>>,
     /// Bumped after every local commit, so this process's caches see its own writes at
     /// once instead of waiting for the change-log poll.
     local_changes: Arc<AtomicU64>,
@@ -229,7 +230,7 @@ impl Store {
             read,
             write,
             clock,
-            tz: opts.timezone,
+            tz: Arc::new(std::sync::RwLock::new(opts.timezone)),
             local_changes: Arc::new(AtomicU64::new(0)),
         })
     }
@@ -246,7 +247,18 @@ impl Store {
     }
 
     pub fn timezone(&self) -> Tz {
-        self.tz
+        match self.tz.read() {
+            Ok(tz) => *tz,
+            Err(poisoned) => *poisoned.into_inner(),
+        }
+    }
+
+    /// Changes the timezone new URL dates are computed in (existing ones never move).
+    pub fn set_timezone(&self, tz: Tz) {
+        match self.tz.write() {
+            Ok(mut t) => *t = tz,
+            Err(poisoned) => *poisoned.into_inner() = tz,
+        }
     }
 
     fn migrator(&self) -> &'static Migrator {

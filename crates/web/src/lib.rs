@@ -17,6 +17,7 @@ mod memo;
 pub mod newsroom;
 pub mod route;
 mod site;
+pub mod site_settings;
 mod views;
 
 pub use cache::PageCache;
@@ -85,6 +86,8 @@ pub struct SiteSettings {
     pub media: masthead_media::MediaSettings,
     /// Where the media library's files are kept.
     pub media_dir: std::path::PathBuf,
+    /// A media-library image shown in the masthead instead of the title's text.
+    pub logo: Option<i64>,
 }
 
 impl Default for SiteSettings {
@@ -114,6 +117,7 @@ impl Default for SiteSettings {
             autosaves_kept: masthead_store::AUTOSAVES_KEPT,
             media: masthead_media::MediaSettings::default(),
             media_dir: std::path::PathBuf::from("masthead-data/media"),
+            logo: None,
         }
     }
 }
@@ -128,7 +132,10 @@ pub struct AppState(Arc<Inner>);
 pub(crate) struct Inner {
     pub store: Store,
     pub theme: Theme,
-    pub settings: SiteSettings,
+    /// What is in force; see [`AppState::settings`].
+    pub settings: std::sync::RwLock<Arc<SiteSettings>>,
+    /// The configuration as given at start.
+    pub configured: SiteSettings,
     pub cache: PageCache,
     /// The newest change-log id seen by the follower task.
     pub seen_change: AtomicI64,
@@ -154,7 +161,8 @@ impl AppState {
         Self(Arc::new(Inner {
             store,
             theme,
-            settings,
+            settings: std::sync::RwLock::new(Arc::new(settings.clone())),
+            configured: settings,
             cache,
             seen_change: AtomicI64::new(0),
             chrome: GenerationMap::new(1),
@@ -194,8 +202,27 @@ impl AppState {
         self.0.cache.len()
     }
 
-    pub fn settings(&self) -> &SiteSettings {
-        &self.0.settings
+    /// The settings in force: the configuration with what the newsroom saved over it.
+    /// A cheap snapshot (an `Arc`), replaced whole when the newsroom saves.
+    pub fn settings(&self) -> Arc<SiteSettings> {
+        match self.0.settings.read() {
+            Ok(s) => Arc::clone(&s),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Puts newly saved settings in force on this node (other nodes reload them when
+    /// they see the change in the change log).
+    pub(crate) fn replace_settings(&self, next: SiteSettings) {
+        match self.0.settings.write() {
+            Ok(mut s) => *s = Arc::new(next),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
+        }
+    }
+
+    /// The configuration as the operator gave it, before the newsroom's changes.
+    pub(crate) fn configured(&self) -> &SiteSettings {
+        &self.0.configured
     }
 
     /// Where the content stands: this process's own commits and the newest change any
@@ -212,12 +239,22 @@ impl AppState {
     pub fn spawn_change_follower(&self) -> tokio::task::JoinHandle<()> {
         let state = self.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(state.0.settings.change_poll);
+            let mut tick = tokio::time::interval(state.settings().change_poll);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
                 match state.0.store.latest_change_id().await {
-                    Ok(id) => state.0.seen_change.store(id, Ordering::Release),
+                    Ok(id) => {
+                        // Something changed elsewhere: it may be the site's settings.
+                        // They are in force before the new generation is, so no page
+                        // rendered for the new content carries the old settings.
+                        if state.0.seen_change.load(Ordering::Acquire) != id
+                            && let Err(e) = site_settings::reload(&state).await
+                        {
+                            tracing::warn!("cannot read the site's settings: {e}");
+                        }
+                        state.0.seen_change.store(id, Ordering::Release);
+                    }
                     Err(e) => tracing::warn!("cannot read the change log: {e}"),
                 }
             }
@@ -231,6 +268,9 @@ impl AppState {
 
     /// Reads the change log once, so the first requests start from the right generation.
     pub async fn catch_up(&self) {
+        if let Err(e) = site_settings::reload(self).await {
+            tracing::warn!("cannot read the site's settings: {e}");
+        }
         if let Ok(id) = self.0.store.latest_change_id().await {
             self.0.seen_change.store(id, Ordering::Release);
         }

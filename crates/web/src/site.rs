@@ -20,6 +20,7 @@ pub(crate) struct Chrome {
     pages: Vec<Page>,
     /// The curated front page (its banner shows on every page).
     front: masthead_core::front::FrontPage,
+    logo: Option<crate::media::ImageView>,
 }
 
 pub async fn dispatch(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
@@ -94,6 +95,14 @@ async fn chrome(state: &AppState) -> Result<Arc<Chrome>, SiteError> {
         sections: state.store().sections().await?,
         pages: state.store().public_pages().await?,
         front: crate::front::load(state).await?,
+        logo: match state.settings().logo {
+            Some(id) => state
+                .store()
+                .media(id)
+                .await?
+                .and_then(|r| crate::media::ImageView::of(&r, 400)),
+            None => None,
+        },
     });
     state.0.chrome.insert(generation, (), fresh.clone());
     Ok(fresh)
@@ -116,13 +125,16 @@ async fn render<T: Serialize>(
 ) -> Result<String, SiteError> {
     let chrome = chrome(state).await?;
     let frame = Frame {
-        site: SiteView::new(
-            state,
-            &chrome.sections,
-            &chrome.pages,
-            &chrome.front,
-            current,
-        ),
+        site: SiteView {
+            logo: chrome.logo.clone(),
+            ..SiteView::new(
+                state,
+                &chrome.sections,
+                &chrome.pages,
+                &chrome.front,
+                current,
+            )
+        },
         meta,
         body,
     };
@@ -181,6 +193,7 @@ async fn error_page(state: &AppState, e: SiteError) -> Response {
 async fn home(state: &AppState) -> Result<Response, SiteError> {
     let store = state.store();
     let settings = state.settings();
+    let settings = &*settings;
     let chrome = chrome(state).await?;
     let front = &chrome.front;
     // The editors' lead and featured stories, while they are published; otherwise the
@@ -293,6 +306,7 @@ async fn home(state: &AppState) -> Result<Response, SiteError> {
 async fn archive(state: &AppState, kind: ArchiveKind, page: u32) -> Result<Response, SiteError> {
     let store = state.store();
     let settings = state.settings();
+    let settings = &*settings;
     let mut filter = ArticleFilter::default();
     let mut current = String::new();
     let (label, title, description, base) = match &kind {
@@ -526,6 +540,7 @@ async fn article_page(
 ) -> Result<String, SiteError> {
     let store = state.store();
     let settings = state.settings();
+    let settings = &*settings;
     let chrome = chrome(state).await?;
     let section = chrome
         .sections

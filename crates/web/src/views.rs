@@ -194,6 +194,8 @@ pub struct SiteView {
     pub current: String,
     /// A breaking-news banner, while it is up.
     pub banner: Option<BannerView>,
+    /// The logo from the media library, if the site has one.
+    pub logo: Option<crate::media::ImageView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -211,6 +213,7 @@ impl SiteView {
         current: &str,
     ) -> Self {
         let settings = state.settings();
+        let settings = &*settings;
         let now = state
             .store()
             .clock()
@@ -224,6 +227,7 @@ impl SiteView {
             });
         Self {
             banner,
+            logo: None,
             title: settings.title.clone(),
             tagline: settings.tagline.clone(),
             language: settings.language.clone(),

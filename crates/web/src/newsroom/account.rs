@@ -73,6 +73,7 @@ async fn account_page(
 ) -> Response {
     let store = state.store();
     let tz = state.settings();
+    let tz = &*tz;
     let (sessions, tokens) = match (
         store.sessions_of(who.user.id).await,
         store.tokens_of(who.user.id).await,

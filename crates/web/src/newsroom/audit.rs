@@ -87,6 +87,7 @@ pub(super) async fn audit_log(
         Err(e) => return server_error(&e),
     };
     let tz = state.settings();
+    let tz = &*tz;
     let more = (entries.len() as i64 > PER_PAGE).then(|| {
         format!(
             "/newsroom/audit?action={}&actor={}&page={}",

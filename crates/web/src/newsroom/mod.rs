@@ -12,6 +12,7 @@ mod media;
 mod pages;
 mod passwords;
 mod revisions;
+mod settings;
 mod sign_in;
 mod taxonomy;
 mod users;
@@ -299,6 +300,14 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             post(articles::revoke_preview_link),
         ),
         (
+            spec(Method::GET, "/newsroom/settings", Some(ManageSettings)),
+            get(settings::settings_form),
+        ),
+        (
+            spec(Method::POST, "/newsroom/settings", Some(ManageSettings)),
+            post(settings::save_settings),
+        ),
+        (
             spec(Method::GET, "/newsroom/pages", Some(ManagePages)),
             get(pages::list_pages),
         ),
@@ -584,6 +593,7 @@ struct CanView {
     curate: bool,
     taxonomy: bool,
     pages: bool,
+    settings: bool,
 }
 
 #[derive(Serialize)]
@@ -640,6 +650,7 @@ fn render<T: Serialize>(
             curate: role.is_some_and(|r| r.can(Capability::EditOthers)),
             taxonomy: role.is_some_and(|r| r.can(Capability::ManageTaxonomy)),
             pages: role.is_some_and(|r| r.can(Capability::ManagePages)),
+            settings: role.is_some_and(|r| r.can(Capability::ManageSettings)),
         },
         notice,
         error,

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 /// The site's own address for links in mail: the configured site URL, never the
 /// request's Host header (a forged Host would send reset links to another site).
-fn site_base(state: &AppState) -> &str {
-    state.settings().site_url.trim_end_matches('/')
+fn site_base(state: &AppState) -> String {
+    state.settings().site_url.trim_end_matches('/').to_owned()
 }
 
 /// Makes a one-time link for `user_id` and queues the mail that carries it.
@@ -51,7 +51,7 @@ pub(super) async fn mail_link(
         inviter,
         role: user.role.label(),
         link: format!("{}{path}{secret}", site_base(state)),
-        expires: DateView::new(expires, state.settings()).display,
+        expires: DateView::new(expires, &state.settings()).display,
     };
     let mail = crate::mail::compose(state, template, &user.email, &ctx)?;
     crate::mail::send_later(state, &mail)

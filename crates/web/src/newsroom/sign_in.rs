@@ -72,6 +72,7 @@ pub(super) async fn login(
 ) -> Response {
     let email = f.email.trim().to_lowercase();
     let settings = state.settings();
+    let settings = &*settings;
     let store = state.store();
     let now = state.now();
     let subjects = [format!("account:{email}"), format!("address:{ip}")];
@@ -345,6 +346,7 @@ struct SecondFactorBody {
 /// address) adds a step of delay, up to a cap. Nobody is locked out.
 async fn slow_down(state: &AppState, subjects: &[String]) -> Result<(), StoreError> {
     let settings = state.settings();
+    let settings = &*settings;
     let since = state.now() - settings.sign_in_window;
     let mut failures = 0;
     for s in subjects {
