@@ -314,6 +314,12 @@ async fn the_articles_screen_filters_searches_and_pages(db: TestDb) {
         if i % 4 == 0 {
             a.status = ArticleStatus::Draft;
         }
+        if i == 5 || i == 6 {
+            a.tags = vec!["Quay Works".into()];
+        }
+        if i == 7 {
+            a.authors = vec!["Rosa Lind".into()];
+        }
         site.store.create_article(&a, &edit).await.unwrap();
     }
     let own = masthead_store::Edit {
@@ -348,6 +354,15 @@ async fn the_articles_screen_filters_searches_and_pages(db: TestDb) {
     let search = get(&site, &edith, "/newsroom/articles?q=NUMBER+1").await;
     // Every word must appear, in any case: "number" and "1" are in 1, 10–19, 21, 31, 41, 51.
     assert!(search.body.contains("15 articles"), "{}", search.body);
+    // By tag and byline, typed by name or slug.
+    let tagged = get(&site, &edith, "/newsroom/articles?tag=Quay+Works").await;
+    assert!(tagged.body.contains("2 articles"), "{}", tagged.body);
+    let tagged = get(&site, &edith, "/newsroom/articles?tag=quay-works").await;
+    assert!(tagged.body.contains("2 articles"));
+    let by = get(&site, &edith, "/newsroom/articles?author=Rosa+Lind").await;
+    assert!(by.body.contains("1 article."), "{}", by.body);
+    let nobody = get(&site, &edith, "/newsroom/articles?author=nobody-at-all").await;
+    assert!(nobody.body.contains("0 articles"));
     let wild = get(&site, &edith, "/newsroom/articles?q=%25").await;
     assert!(
         wild.body.contains("0 articles"),

@@ -105,6 +105,8 @@ struct ListBody {
     sections: Vec<Choice>,
     sorts: Vec<Choice>,
     q: String,
+    tag: String,
+    author: String,
     from: String,
     to: String,
     bulk_actions: Vec<Choice>,
@@ -192,19 +194,29 @@ pub(super) async fn list_articles(
         sort,
         ..Default::default()
     };
-    if let Some(slug) = one(&q, "tag") {
-        match store.tag_by_slug(slug).await {
-            Ok(Some(t)) => filter.tag_id = Some(t.id),
-            Ok(None) => filter.tag_id = Some(-1),
+    // A tag or byline typed by name or by its address's slug; an unknown one matches nothing.
+    if let Some(typed) = one(&q, "tag").map(str::trim).filter(|t| !t.is_empty()) {
+        match store.tag_by_slug_or_name(typed).await {
+            Ok(found) => filter.tag_id = Some(found.map_or(-1, |t| t.id)),
             Err(e) => return server_error(&e),
         }
     }
-    if let Some(slug) = one(&q, "author") {
-        match store.author_by_slug(slug).await {
-            Ok(Some(a)) => filter.author_id = Some(a.id),
-            Ok(None) => filter.author_id = Some(-1),
+    if let Some(typed) = one(&q, "author").map(str::trim).filter(|t| !t.is_empty()) {
+        let by_slug = match store.author_by_slug(typed).await {
+            Ok(a) => a,
             Err(e) => return server_error(&e),
-        }
+        };
+        let found = match by_slug {
+            Some(a) => Some(a),
+            None => match store
+                .author_by_slug(&masthead_core::slug::from_title(typed))
+                .await
+            {
+                Ok(a) => a,
+                Err(e) => return server_error(&e),
+            },
+        };
+        filter.author_id = Some(found.map_or(-1, |a| a.id));
     }
     let page = one(&q, "page")
         .and_then(|p| p.parse::<u32>().ok())
@@ -309,6 +321,8 @@ pub(super) async fn list_articles(
         })
         .collect(),
         q: one(&q, "q").unwrap_or_default().to_owned(),
+        tag: one(&q, "tag").unwrap_or_default().to_owned(),
+        author: one(&q, "author").unwrap_or_default().to_owned(),
         from: from_text,
         to: to_text,
         bulk_actions: bulk
