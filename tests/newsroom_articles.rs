@@ -39,10 +39,9 @@ async fn a_contributor_submits_and_an_editor_publishes(db: TestDb) {
         !form.body.contains(r#"<option value="published""#),
         "contributors cannot publish"
     );
-    let r = post(
+    let id = created(
         &site,
         &carla,
-        "/newsroom/articles/new",
         &[
             ("title", "Tram depot plans go on show"),
             ("body", "Residents can see the *plans* on Saturday."),
@@ -53,12 +52,9 @@ async fn a_contributor_submits_and_an_editor_publishes(db: TestDb) {
             ("status", "pending"),
             ("label", "news"),
             ("comments_open", "on"),
-            ("do", "save"),
         ],
     )
     .await;
-    assert_eq!(r.status, 303, "{}", r.body);
-    let id = edited_id(r.header("location").unwrap());
     let stored = site.store.article(id).await.unwrap().unwrap();
     assert_eq!(stored.summary.status, ArticleStatus::Pending);
     assert_eq!(stored.owner_id, Some(carla.id));
@@ -161,20 +157,17 @@ async fn a_save_from_an_outdated_form_is_refused_and_nothing_is_lost(db: TestDb)
     common::seed_sections(&site).await;
     let edith = person(&site, Role::Editor, "edith@example.org").await;
     let emil = person(&site, Role::Editor, "emil@example.org").await;
-    let r = post(
+    let id = created(
         &site,
         &edith,
-        "/newsroom/articles/new",
         &[
             ("title", "Budget night"),
             ("body", "First draft."),
             ("section", "city"),
             ("status", "draft"),
-            ("do", "save"),
         ],
     )
     .await;
-    let id = edited_id(r.header("location").unwrap());
     let path = format!("/newsroom/articles/{id}/edit");
     // Both open the same version.
     let v_edith = version_in(&get(&site, &edith, &path).await.body);
@@ -536,21 +529,17 @@ async fn corrections_and_schedules_from_the_editor(db: TestDb) {
     let tomorrow =
         (site.clock.now() + Duration::days(1)).with_timezone(&site.state.settings().timezone);
     let at = tomorrow.format("%Y-%m-%dT09:30").to_string();
-    let r = post(
+    let id = created(
         &site,
         &edith,
-        "/newsroom/articles/new",
         &[
             ("title", "Ferry strike called off"),
             ("section", "city"),
             ("status", "published"),
             ("publish_at", &at),
-            ("do", "save"),
         ],
     )
     .await;
-    assert_eq!(r.status, 303, "{}", r.body);
-    let id = edited_id(r.header("location").unwrap());
     let s = site.store.article(id).await.unwrap().unwrap().summary;
     assert_eq!(s.status, ArticleStatus::Scheduled);
     assert_eq!(
@@ -577,19 +566,16 @@ async fn corrections_and_schedules_from_the_editor(db: TestDb) {
     assert!(r.body.contains("must be a date and time"));
 
     // A correction on a published article, from the editor page.
-    let r = post(
+    let id = created(
         &site,
         &edith,
-        "/newsroom/articles/new",
         &[
             ("title", "Quay reopens"),
             ("section", "city"),
             ("status", "published"),
-            ("do", "save"),
         ],
     )
     .await;
-    let id = edited_id(r.header("location").unwrap());
     let r = post(
         &site,
         &edith,
@@ -623,20 +609,17 @@ async fn preview_links_show_a_draft_until_revoked_or_expired(db: TestDb) {
     common::seed_sections(&site).await;
     let carla = person(&site, Role::Contributor, "carla@example.org").await;
     let aziz = person(&site, Role::Author, "aziz@example.org").await;
-    let r = post(
+    let id = created(
         &site,
         &carla,
-        "/newsroom/articles/new",
         &[
             ("title", "Draft about the ferry"),
             ("body", "Not yet *out*."),
             ("section", "city"),
             ("status", "draft"),
-            ("do", "save"),
         ],
     )
     .await;
-    let id = edited_id(r.header("location").unwrap());
     let links = format!("/newsroom/articles/{id}/preview-links");
     // Someone who cannot open the article cannot share it either.
     assert_eq!(
@@ -645,11 +628,7 @@ async fn preview_links_show_a_draft_until_revoked_or_expired(db: TestDb) {
     );
     let made = post(&site, &carla, &links, &[("days", "1")]).await;
     assert_eq!(made.status, 200, "{}", made.body);
-    let start = made.body.find("/preview/").unwrap();
-    let secret: String = made.body[start + "/preview/".len()..]
-        .chars()
-        .take_while(char::is_ascii_alphanumeric)
-        .collect();
+    let secret = preview_secret(&made.body);
     assert!(secret.len() >= 32, "{secret}");
     let preview = format!("/preview/{secret}");
     // Anyone with the link reads the draft, marked as a preview, never cached or indexed.
@@ -673,11 +652,7 @@ async fn preview_links_show_a_draft_until_revoked_or_expired(db: TestDb) {
     assert_eq!(site.get(&preview).await.status, 404);
     // Another link expires on its own.
     let made = post(&site, &carla, &links, &[("days", "1")]).await;
-    let start = made.body.find("/preview/").unwrap();
-    let secret: String = made.body[start + "/preview/".len()..]
-        .chars()
-        .take_while(char::is_ascii_alphanumeric)
-        .collect();
+    let secret = preview_secret(&made.body);
     assert_eq!(site.get(&format!("/preview/{secret}")).await.status, 200);
     site.clock.advance(Duration::hours(25));
     assert_eq!(site.get(&format!("/preview/{secret}")).await.status, 404);
@@ -780,4 +755,22 @@ async fn static_pages_are_written_like_articles(db: TestDb) {
     assert_eq!(site.get("/corrections-policy/").await.status, 404);
     let list = get(&site, &edith, "/newsroom/pages").await;
     assert!(list.body.contains("Corrections policy") && list.body.contains("Draft"));
+}
+
+/// Creates an article through the editor's form (`do=save`); returns its id.
+async fn created(site: &TestSite, who: &common::Person, fields: &[(&str, &str)]) -> i64 {
+    let mut form = fields.to_vec();
+    form.push(("do", "save"));
+    let r = post(site, who, "/newsroom/articles/new", &form).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    edited_id(r.header("location").unwrap())
+}
+
+/// The secret of the preview link a page shows once.
+fn preview_secret(page: &str) -> String {
+    let start = page.find("/preview/").unwrap();
+    page[start + "/preview/".len()..]
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect()
 }
