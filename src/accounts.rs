@@ -71,7 +71,7 @@ pub enum TokenCommand {
     },
 }
 
-async fn open(site: &SiteArgs) -> Result<Store> {
+pub(crate) async fn open(site: &SiteArgs) -> Result<Store> {
     let file_cfg = FileConfig::load(site.config.as_deref())?;
     let (data, database_url, timezone) = config::resolve_site(site, &file_cfg)?;
     open_store(&data, &database_url, timezone).await

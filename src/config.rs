@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// The From address of outgoing mail [default: the site's title at newsroom@localhost]
     #[arg(long, env = "MASTHEAD_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// Reverse proxies whose X-Forwarded-For names the client: addresses or blocks,
+    /// comma-separated, e.g. 127.0.0.1,10.0.0.0/8 [default: none]
+    #[arg(long, env = "MASTHEAD_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// `masthead.toml`: the same settings as the flags, in snake case.
@@ -83,6 +87,7 @@ pub struct FileConfig {
     pub smtp_security: Option<String>,
     pub smtp_username: Option<String>,
     pub mail_from: Option<String>,
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 impl FileConfig {
@@ -125,6 +130,7 @@ pub struct Resolved {
     pub mail: masthead_web::mail::MailSettings,
     /// The configured public address, if any (else the listening address is used).
     pub site_url: Option<String>,
+    pub trusted_proxies: Vec<masthead_web::client::AddressBlock>,
 }
 
 pub fn resolve_site(args: &SiteArgs, file: &FileConfig) -> Result<(PathBuf, String, Tz)> {
@@ -180,7 +186,21 @@ pub fn resolve_serve(args: &ServeArgs) -> Result<Resolved> {
             Some(u)
         }
     };
+    let proxies = if args.trusted_proxies.is_empty() {
+        file.trusted_proxies.clone().unwrap_or_default()
+    } else {
+        args.trusted_proxies.clone()
+    };
+    let trusted_proxies = proxies
+        .iter()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            p.parse()
+                .map_err(|e: String| anyhow::anyhow!("trusted proxies: {e}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(Resolved {
+        trusted_proxies,
         site_url,
         mail,
         data,

@@ -3,6 +3,7 @@
 //! on stderr and a non-zero exit, never a panic.
 
 mod accounts;
+mod comments;
 mod config;
 
 use anyhow::{Context, Result, anyhow};
@@ -45,6 +46,9 @@ enum Command {
     /// API tokens
     #[command(subcommand)]
     Token(accounts::TokenCommand),
+    /// Reader comments: a commenter's data exported or erased
+    #[command(subcommand)]
+    Comments(comments::CommentsCommand),
 }
 
 #[derive(Subcommand)]
@@ -100,6 +104,7 @@ fn main() -> ExitCode {
             }) => import_jsonl(&file, &site, tag_fields, batch_size, quiet).await,
             Command::User(cmd) => accounts::user(cmd).await,
             Command::Token(cmd) => accounts::token(cmd).await,
+            Command::Comments(cmd) => comments::comments(cmd).await,
         }
     });
     match result {
@@ -254,6 +259,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         media_dir: cfg.data.join("media"),
         https: site_url.starts_with("https://"),
         site_url,
+        trusted_proxies: cfg.trusted_proxies.clone(),
         ..SiteSettings::default()
     };
     let state = AppState::new(store.clone(), theme, settings);
@@ -262,9 +268,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .await
         .map_err(|e| anyhow!("cannot publish the scheduled articles that came due: {e}"))?;
     state.catch_up().await;
-    let follower = state.spawn_change_follower();
-    let mail_sender = masthead_web::mail::spawn_sender(&state);
-    let scheduler = masthead_web::jobs::spawn_scheduler(&state);
+    let background = state.spawn_background();
     say(&format!(
         "Masthead is serving {title} at http://{local}/ ({} database, cache {})",
         store.backend().name(),
@@ -281,9 +285,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
     }
     let app = masthead_web::router(state);
     axum_serve(listener, app).await?;
-    follower.abort();
-    mail_sender.abort();
-    scheduler.abort();
+    for task in background {
+        task.abort();
+    }
     store.close().await;
     Ok(())
 }

@@ -480,3 +480,180 @@ fn an_article_that_came_due_while_the_server_was_down_is_published_at_start() {
     assert_eq!(status, 200);
     assert!(home.contains("Lighthouse keepers return to the point"));
 }
+
+/// A published story written straight into a stopped site's database; returns its id.
+fn story_in(db: &Path, title: &str) -> i64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = masthead_store::Store::open(
+            &masthead_store::StoreOptions::new(format!("sqlite://{}", db.display())),
+            std::sync::Arc::new(masthead_core::SystemClock),
+        )
+        .await
+        .unwrap();
+        let a = masthead_store::NewArticle::published(
+            title,
+            "City",
+            chrono::Utc::now() - chrono::Duration::hours(1),
+        );
+        let id = store.save_article(&a).await.unwrap().id;
+        store.close().await;
+        id
+    })
+}
+
+fn comments_in(db: &Path) -> Vec<masthead_store::Comment> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = masthead_store::Store::open(
+            &masthead_store::StoreOptions::new(format!("sqlite://{}", db.display())),
+            std::sync::Arc::new(masthead_core::SystemClock),
+        )
+        .await
+        .unwrap();
+        let (rows, _) = store
+            .comment_queue(
+                &masthead_store::CommentFilter::default(),
+                masthead_core::paging::PageRequest::new(1, 1000),
+            )
+            .await
+            .unwrap();
+        store.close().await;
+        rows.into_iter().map(|q| q.comment).collect()
+    })
+}
+
+#[test]
+fn every_accepted_comment_survives_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(serve(
+        &["--no-demo", "--addr", "127.0.0.1:0"],
+        dir.path(),
+        &[],
+    ));
+    let db = dir.path().join("masthead-data/masthead.db");
+    let id = story_in(&db, "A story readers argue about");
+    // Behind a trusted proxy, each reader has their own address (no flood between them).
+    let mut server = serve(
+        &["--addr", "127.0.0.1:0", "--trusted-proxies", "127.0.0.1"],
+        dir.path(),
+        &[],
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = format!("{}/api/v1/articles/{id}/comments", server.base);
+    let accepted: Vec<i64> = rt.block_on(async {
+        let client = reqwest::Client::new();
+        let mut tasks = Vec::new();
+        for n in 0..60 {
+            let client = client.clone();
+            let url = url.clone();
+            tasks.push(tokio::spawn(async move {
+                let r = client
+                    .post(&url)
+                    .header("X-Forwarded-For", format!("198.51.100.{n}"))
+                    .json(&serde_json::json!({
+                        "author_name": format!("Reader {n}"),
+                        "author_email": format!("reader{n}@example.net"),
+                        "content": format!("Comment number {n} on the story."),
+                    }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status().as_u16(), 201);
+                let body: serde_json::Value = r.json().await.unwrap();
+                body["id"].as_i64().unwrap()
+            }));
+        }
+        let mut ids = Vec::new();
+        for t in tasks {
+            ids.push(t.await.unwrap());
+        }
+        ids
+    });
+    // SIGKILL: no shutdown, no flush.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let kept = comments_in(&db);
+    for id in &accepted {
+        let c = kept.iter().find(|c| c.id == *id);
+        assert!(c.is_some(), "comment {id} was answered 201 and then lost");
+    }
+    assert_eq!(kept.len(), 60);
+    assert!(kept.iter().any(|c| c.client_ip == "198.51.100.7"));
+}
+
+#[test]
+fn a_commenter_can_have_their_data_exported_and_erased() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(serve(
+        &["--no-demo", "--addr", "127.0.0.1:0"],
+        dir.path(),
+        &[],
+    ));
+    let db = dir.path().join("masthead-data/masthead.db");
+    let id = story_in(&db, "Erase me");
+    let server = serve(&["--addr", "127.0.0.1:0"], dir.path(), &[]);
+    let url = format!("{}/api/v1/articles/{id}/comments", server.base);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let r = reqwest::Client::new()
+                .post(&url)
+                .json(&serde_json::json!({
+                    "author_name": "Private Person",
+                    "author_email": "Private@Example.net",
+                    "author_url": "https://private.example/",
+                    "content": "My words, my data.",
+                }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 201);
+        });
+    drop(server);
+    let (ok, out, err) = run(
+        &["comments", "export", "--email", "private@example.net"],
+        dir.path(),
+        "",
+    );
+    assert!(ok, "{err}");
+    let exported: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(exported[0]["content"], "My words, my data.");
+    assert_eq!(exported[0]["author_email"], "private@example.net");
+    assert_eq!(exported[0]["client_ip"], "127.0.0.1");
+    let (ok, out, err) = run(
+        &["comments", "erase", "--email", "PRIVATE@example.net"],
+        dir.path(),
+        "",
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("Anonymised 1 comment"), "{out}");
+    let kept = comments_in(&db);
+    assert_eq!(kept[0].author_name, "Anonymous");
+    assert_eq!(kept[0].author_email, "");
+    assert_eq!(kept[0].author_url, "");
+    assert_eq!(kept[0].client_ip, "");
+    assert_eq!(kept[0].body, "My words, my data.");
+    let (ok, out, _) = run(
+        &["comments", "export", "--email", "private@example.net"],
+        dir.path(),
+        "",
+    );
+    assert!(ok);
+    assert_eq!(out.trim(), "[]");
+    let (ok, _, err) = run(&["comments", "erase", "--email", "nobody"], dir.path(), "");
+    assert!(!ok);
+    assert!(err.contains("is not an email address"));
+}

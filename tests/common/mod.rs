@@ -112,6 +112,8 @@ pub struct Options {
     pub per_page: u32,
     /// Deliver through this SMTP server instead of into `mail_dir`.
     pub smtp: Option<masthead_web::mail::SmtpSettings>,
+    /// Proxies whose `X-Forwarded-For` counts.
+    pub trusted_proxies: Vec<masthead_web::client::AddressBlock>,
 }
 
 impl Default for Options {
@@ -121,6 +123,7 @@ impl Default for Options {
             cache: true,
             per_page: 10,
             smtp: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -157,18 +160,16 @@ impl TestSite {
             // The scheduler reads the fake clock; a short poll lets it see a moved clock soon.
             schedule_poll: Duration::from_millis(20),
             media_dir: media_dir.path().to_owned(),
+            trusted_proxies: opts.trusted_proxies.clone(),
+            comment_digest_delay: Duration::from_secs(3600),
             ..SiteSettings::default()
         };
         let state = AppState::new(t.store.clone(), Theme::load(None).unwrap(), settings);
         state.catch_up().await;
-        let follower = state.spawn_change_follower();
-        let mail_sender = masthead_web::mail::spawn_sender(&state);
-        let scheduler = masthead_web::jobs::spawn_scheduler(&state);
+        let background = state.spawn_background();
         let app = masthead_web::router(state.clone());
         let server = tokio::spawn(async move {
-            let _follower = follower;
-            let _mail_sender = mail_sender;
-            let _scheduler = scheduler;
+            let _background = background;
             masthead_web::axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod article;
 pub mod clock;
+pub mod comment;
 pub mod diff;
 pub mod excerpt;
 pub mod front;

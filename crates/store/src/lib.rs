@@ -9,6 +9,7 @@
 
 mod accounts;
 mod articles;
+mod comments;
 mod editing;
 mod error;
 mod mail;
@@ -25,6 +26,10 @@ pub use accounts::{
     ApiToken, AuditEntry, AuditFilter, LinkPurpose, NewAuditEntry, NewUser, Session, User,
 };
 pub use articles::{ArticleFilter, ArticleLookup};
+pub use comments::{
+    AdmissionFacts, Comment, CommentFilter, CommentNotice, NewComment, QueueCounts, QueuedComment,
+    SpamDecision,
+};
 pub use editing::{
     AUTOSAVES_KEPT, ArticleState, Correction, Edit, Revision, RevisionContent, RevisionEntry,
     RevisionKind, StatusColumn,

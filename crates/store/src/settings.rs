@@ -27,4 +27,21 @@ impl Store {
         });
         Ok(())
     }
+
+    /// The value kept under `key`, keeping `value` first when there is none. The first
+    /// writer wins, so nodes starting together agree (a site secret). Not a content
+    /// change: nothing readers see depends on it directly.
+    pub async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        with_pool!(&self.write, |p| {
+            sqlx::query(
+                "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(p)
+            .await?
+            .rows_affected()
+        });
+        Ok(self.setting(key).await?.unwrap_or_else(|| value.to_owned()))
+    }
 }

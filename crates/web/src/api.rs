@@ -24,6 +24,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/articles", get(list_articles))
         .route("/articles/{id}", get(get_article))
+        .route(
+            "/articles/{id}/comments",
+            get(crate::api_comments::list).post(crate::api_comments::create),
+        )
         .route("/sections", get(list_sections))
         .route("/tags", get(list_tags))
         .route("/authors", get(list_authors))

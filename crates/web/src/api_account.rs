@@ -51,6 +51,18 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             post(api_write::add_correction),
         ),
         (
+            spec(Method::GET, "/api/v1/comments", Some(ModerateComments)),
+            get(crate::api_comments::queue),
+        ),
+        (
+            spec(
+                Method::PATCH,
+                "/api/v1/comments/{id}",
+                Some(ModerateComments),
+            ),
+            patch(crate::api_comments::patch),
+        ),
+        (
             spec(Method::POST, "/api/v1/media", Some(UploadMedia)),
             // The handler stops reading at the upload limit.
             post(api_write::upload_media).layer(axum::extract::DefaultBodyLimit::disable()),

@@ -2,6 +2,11 @@
 //! copy, until the content changes. "Changes" means this process committed a write or
 //! the change log moved (another process wrote): then the whole cache is dropped, so a
 //! reader never sees a page older than the change that touched it.
+//!
+//! Comments are the exception, because they arrive all day: a page says which
+//! articles' comments it shows ([`PageTags`]), and a comment change drops only those
+//! pages. A page may also say until when it is true (comments close at a set time);
+//! after that it is rendered again.
 
 use crate::{AppState, Generation};
 use axum::body::{Body, to_bytes};
@@ -10,9 +15,11 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// Pages larger than this are served but not kept.
@@ -21,7 +28,18 @@ const MAX_PAGE_BYTES: usize = 4 << 20;
 /// cannot grow memory without bound.
 const MAX_ENTRIES: usize = 20_000;
 
+/// What a rendered page depends on besides the content generation, attached by its
+/// handler as a response extension.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PageTags {
+    /// Articles whose comments (or comment counts) the page shows.
+    pub articles: Vec<i64>,
+    /// The page is right until then (by the store's clock), e.g. when comments close.
+    pub fresh_until: Option<DateTime<Utc>>,
+}
+
 struct CachedPage {
+    tags: PageTags,
     body: Bytes,
     gzip: Option<Bytes>,
     etag: HeaderValue,
@@ -35,12 +53,24 @@ struct CachedPage {
 struct Entries {
     generation: Generation,
     pages: HashMap<String, Arc<CachedPage>>,
+    /// Which pages show each article's comments.
+    by_article: HashMap<i64, Vec<String>>,
+}
+
+impl Entries {
+    fn clear(&mut self) {
+        self.pages.clear();
+        self.by_article.clear();
+    }
 }
 
 /// See the module documentation.
 pub struct PageCache {
     enabled: bool,
     entries: RwLock<Entries>,
+    /// Counts comment invalidations, so a page rendered while one happened is not kept
+    /// (it may show the comments as they were).
+    dropped: AtomicU64,
 }
 
 impl PageCache {
@@ -48,15 +78,38 @@ impl PageCache {
         Self {
             enabled,
             entries: RwLock::new(Entries::default()),
+            dropped: AtomicU64::new(0),
         }
     }
 
-    fn get(&self, generation: Generation, key: &str) -> Option<Arc<CachedPage>> {
+    fn get(
+        &self,
+        generation: Generation,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Arc<CachedPage>> {
         let entries = self.entries.read().ok()?;
         if entries.generation != generation {
             return None;
         }
-        entries.pages.get(key).cloned()
+        entries
+            .pages
+            .get(key)
+            .filter(|p| p.tags.fresh_until.is_none_or(|t| now < t))
+            .cloned()
+    }
+
+    /// Drops the pages that show these articles' comments; everything else stays.
+    pub(crate) fn drop_articles(&self, articles: &[i64]) {
+        self.dropped.fetch_add(1, Ordering::AcqRel);
+        let Ok(mut entries) = self.entries.write() else {
+            return;
+        };
+        for a in articles {
+            for key in entries.by_article.remove(a).unwrap_or_default() {
+                entries.pages.remove(&key);
+            }
+        }
     }
 
     fn put(&self, generation: Generation, key: String, page: Arc<CachedPage>) {
@@ -65,13 +118,24 @@ impl PageCache {
         };
         if entries.generation != generation {
             // Content changed: everything rendered before is stale.
-            entries.pages.clear();
+            entries.clear();
             entries.generation = generation;
         }
         if entries.pages.len() >= MAX_ENTRIES {
-            entries.pages.clear();
+            entries.clear();
+        }
+        for a in &page.tags.articles {
+            entries.by_article.entry(*a).or_default().push(key.clone());
         }
         entries.pages.insert(key, page);
+    }
+
+    /// Whether a page is kept under `path` (for tests).
+    pub fn holds(&self, path: &str) -> bool {
+        self.entries
+            .read()
+            .map(|e| e.pages.contains_key(path))
+            .unwrap_or(false)
     }
 
     /// How many pages are held (for tests and metrics).
@@ -144,12 +208,14 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
         || req.uri().query().is_some()
         || req.uri().path().starts_with("/api/")
         || req.uri().path().starts_with("/newsroom")
+        || crate::comments::personal(req.headers())
     {
         return next.run(req).await;
     }
     let generation = state.generation();
+    let dropped = cache.dropped.load(Ordering::Acquire);
     let key = req.uri().path().to_owned();
-    if let Some(page) = cache.get(generation, &key) {
+    if let Some(page) = cache.get(generation, &key, state.now()) {
         return serve(&page, req.headers());
     }
     let req_headers = req.headers().clone();
@@ -160,7 +226,8 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
     if !cacheable(&res) {
         return res;
     }
-    let (parts, body) = res.into_parts();
+    let (mut parts, body) = res.into_parts();
+    let tags = parts.extensions.remove::<PageTags>().unwrap_or_default();
     let Ok(bytes) = to_bytes(body, MAX_PAGE_BYTES).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
@@ -175,6 +242,7 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
     let mut gzip_headers = headers.clone();
     gzip_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     let page = Arc::new(CachedPage {
+        tags,
         gzip: gzip(&bytes),
         body: bytes,
         etag,
@@ -182,7 +250,7 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
         gzip_headers,
     });
     // Only keep what was rendered from the content as it still is.
-    if state.generation() == generation {
+    if state.generation() == generation && cache.dropped.load(Ordering::Acquire) == dropped {
         cache.put(generation, key, page.clone());
     }
     serve(&page, &req_headers)

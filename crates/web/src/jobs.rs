@@ -53,3 +53,43 @@ pub fn spawn_scheduler(state: &AppState) -> tokio::task::JoinHandle<()> {
         }
     })
 }
+
+/// Comment housekeeping: spam older than its keeping period is purged (it waited in
+/// the spam queue, visible to moderators, all that time), and client addresses older
+/// than the anonymising period are forgotten. Returns (purged, anonymised).
+pub async fn comment_housekeeping(
+    state: &AppState,
+) -> Result<(u64, u64), masthead_store::StoreError> {
+    let rules = state.settings().comments.clone();
+    let now = state.now();
+    let purged = state
+        .store()
+        .purge_spam(now - chrono::Duration::days(i64::from(rules.spam_keep_days)))
+        .await?;
+    let anonymised = state
+        .store()
+        .anonymise_comment_addresses(
+            now - chrono::Duration::days(i64::from(rules.anonymise_ip_days)),
+        )
+        .await?;
+    if purged + anonymised > 0 {
+        tracing::info!(
+            "comment housekeeping: {purged} old spam comment(s) purged, {anonymised} address(es) anonymised"
+        );
+    }
+    Ok((purged, anonymised))
+}
+
+/// Runs [`comment_housekeeping`] now and then every hour.
+pub fn spawn_housekeeping(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = comment_housekeeping(&state).await {
+                tracing::warn!("comment housekeeping failed: {e}");
+            }
+        }
+    })
+}

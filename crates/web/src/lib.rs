@@ -3,9 +3,13 @@
 
 mod api;
 pub mod api_account;
+mod api_comments;
 mod api_write;
 pub mod auth;
 mod cache;
+pub mod client;
+mod comment_mail;
+mod comments;
 mod editorial;
 mod error;
 mod front;
@@ -88,6 +92,12 @@ pub struct SiteSettings {
     pub media_dir: std::path::PathBuf,
     /// A media-library image shown in the masthead instead of the title's text.
     pub logo: Option<i64>,
+    /// Reader comments: who is admitted, held or refused, and how threads show.
+    pub comments: masthead_core::comment::CommentRules,
+    /// Proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: Vec<client::AddressBlock>,
+    /// How long mail about comments waits for more to fold into one digest.
+    pub comment_digest_delay: Duration,
 }
 
 impl Default for SiteSettings {
@@ -118,6 +128,9 @@ impl Default for SiteSettings {
             media: masthead_media::MediaSettings::default(),
             media_dir: std::path::PathBuf::from("masthead-data/media"),
             logo: None,
+            comments: masthead_core::comment::CommentRules::default(),
+            trusted_proxies: Vec::new(),
+            comment_digest_delay: Duration::from_secs(10 * 60),
         }
     }
 }
@@ -137,8 +150,10 @@ pub(crate) struct Inner {
     /// The configuration as given at start.
     pub configured: SiteSettings,
     pub cache: PageCache,
-    /// The newest change-log id seen by the follower task.
+    /// The newest change-log id that changed more than comments (part of the generation).
     pub seen_change: AtomicI64,
+    /// The newest change-log id the follower has read.
+    pub followed_change: AtomicI64,
     /// How many public articles match each filter asked about, for this generation:
     /// counting a large archive on every request would cost more than the page.
     pub counts: GenerationMap<masthead_store::ArticleFilter, i64>,
@@ -152,6 +167,18 @@ pub(crate) struct Inner {
     pub media: Arc<dyn masthead_media::MediaStorage>,
     /// "You May Also Like" for each article shown in this generation.
     pub related: GenerationMap<i64, Arc<Vec<masthead_store::ArticleSummary>>>,
+    /// The key for what the site signs (comment forms, a reader's held comments,
+    /// avatars): kept in the database, so every node signs alike.
+    pub secret: std::sync::RwLock<String>,
+    /// The learned spam filter: the shipped model with this site's moderators'
+    /// decisions replayed over it.
+    pub spam: std::sync::RwLock<masthead_spam::Classifier>,
+    /// Wakes the comment-mail sender.
+    pub comment_mail_wake: tokio::sync::Notify,
+    /// When each person last got mail about comments (this process's memory: after a
+    /// restart the first message simply goes out at once).
+    pub comment_mail_sent:
+        std::sync::Mutex<std::collections::HashMap<i64, chrono::DateTime<chrono::Utc>>>,
 }
 
 impl AppState {
@@ -165,12 +192,17 @@ impl AppState {
             configured: settings,
             cache,
             seen_change: AtomicI64::new(0),
+            followed_change: AtomicI64::new(0),
             chrome: GenerationMap::new(1),
             counts: GenerationMap::new(10_000),
             related: GenerationMap::new(10_000),
             mail_wake: tokio::sync::Notify::new(),
             schedule_wake: tokio::sync::Notify::new(),
             media,
+            secret: std::sync::RwLock::new(String::new()),
+            spam: std::sync::RwLock::new(masthead_spam::Classifier::shipped()),
+            comment_mail_wake: tokio::sync::Notify::new(),
+            comment_mail_sent: std::sync::Mutex::new(std::collections::HashMap::new()),
         }))
     }
 
@@ -200,6 +232,11 @@ impl AppState {
     /// How many rendered pages the cache holds.
     pub fn page_cache_len(&self) -> usize {
         self.0.cache.len()
+    }
+
+    /// Whether the cache holds a page for `path` (for tests).
+    pub fn page_cached(&self, path: &str) -> bool {
+        self.0.cache.holds(path)
     }
 
     /// The settings in force: the configuration with what the newsroom saved over it.
@@ -243,22 +280,58 @@ impl AppState {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                match state.0.store.latest_change_id().await {
-                    Ok(id) => {
-                        // Something changed elsewhere: it may be the site's settings.
-                        // They are in force before the new generation is, so no page
-                        // rendered for the new content carries the old settings.
-                        if state.0.seen_change.load(Ordering::Acquire) != id
-                            && let Err(e) = site_settings::reload(&state).await
-                        {
-                            tracing::warn!("cannot read the site's settings: {e}");
-                        }
-                        state.0.seen_change.store(id, Ordering::Release);
-                    }
-                    Err(e) => tracing::warn!("cannot read the change log: {e}"),
+                if let Err(e) = state.follow_changes().await {
+                    tracing::warn!("cannot read the change log: {e}");
                 }
             }
         })
+    }
+
+    /// Reads the change log from where this node last stopped. A comment change drops
+    /// only the pages showing that article's comments; any other change starts a new
+    /// generation (everything rendered before is stale).
+    async fn follow_changes(&self) -> Result<(), masthead_store::StoreError> {
+        const BATCH: i64 = 1000;
+        loop {
+            let cursor = self.0.followed_change.load(Ordering::Acquire);
+            let changes = self.0.store.changes_after(cursor, BATCH).await?;
+            let Some(&(last, _, _)) = changes.last() else {
+                return Ok(());
+            };
+            if changes.iter().any(|(_, entity, _)| entity != "comments") {
+                // It may be the site's settings: they are in force before the new
+                // generation is, so no page rendered for it carries the old ones.
+                if let Err(e) = site_settings::reload(self).await {
+                    tracing::warn!("cannot read the site's settings: {e}");
+                }
+                self.0.seen_change.store(last, Ordering::Release);
+            } else {
+                let articles: Vec<i64> = changes.iter().map(|(_, _, id)| *id).collect();
+                self.0.cache.drop_articles(&articles);
+            }
+            self.0.followed_change.store(last, Ordering::Release);
+            if (changes.len() as i64) < BATCH {
+                return Ok(());
+            }
+        }
+    }
+
+    /// This node changed an article's comments: its pages (and the lists showing its
+    /// count) are stale now, not at the next poll.
+    pub(crate) fn comments_changed(&self, article_id: i64) {
+        self.0.cache.drop_articles(&[article_id]);
+    }
+
+    /// Starts everything that runs beside the requests: the change-log follower, the
+    /// mail senders, the scheduler and housekeeping. Abort the handles to stop them.
+    pub fn spawn_background(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        vec![
+            self.spawn_change_follower(),
+            mail::spawn_sender(self),
+            jobs::spawn_scheduler(self),
+            comment_mail::spawn_sender(self),
+            jobs::spawn_housekeeping(self),
+        ]
     }
 
     /// Tells the scheduler the schedule may have changed.
@@ -266,13 +339,93 @@ impl AppState {
         self.0.schedule_wake.notify_one();
     }
 
+    /// The site's signing key.
+    pub(crate) fn secret(&self) -> String {
+        match self.0.secret.read() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The spam filter, for reading.
+    pub(crate) fn spam_filter(&self) -> std::sync::RwLockReadGuard<'_, masthead_spam::Classifier> {
+        match self.0.spam.read() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Teaches the spam filter a moderator's decision (kept, so a restart replays it).
+    pub(crate) async fn learn_spam(
+        &self,
+        c: &masthead_store::Comment,
+        spam: bool,
+    ) -> Result<(), masthead_store::StoreError> {
+        self.0.store.record_spam_decision(c, spam).await?;
+        let words = masthead_spam::CommentText {
+            author: &c.author_name,
+            email: &c.author_email,
+            url: &c.author_url,
+            text: &c.body,
+        };
+        match self.0.spam.write() {
+            Ok(mut f) => f.learn(&words, spam),
+            Err(poisoned) => poisoned.into_inner().learn(&words, spam),
+        }
+        Ok(())
+    }
+
+    /// The spam filter's score for a comment's text, and its threshold (for tests and
+    /// the newsroom).
+    pub fn spam_score(&self, text: &str) -> (f32, f32) {
+        let f = self.spam_filter();
+        (
+            f.score(&masthead_spam::CommentText::text_only(text)),
+            f.threshold(),
+        )
+    }
+
+    /// Wakes the comment-mail sender (it also wakes by itself when a batch falls due).
+    pub fn wake_comment_mail(&self) {
+        self.0.comment_mail_wake.notify_one();
+    }
+
+    /// The signing key and the spam filter's lessons, from the database.
+    async fn load_secrets(&self) -> Result<(), masthead_store::StoreError> {
+        let fresh = auth::new_secret().map_err(masthead_store::StoreError::Invalid)?;
+        let secret = self.0.store.setting_or_insert("secret", &fresh).await?;
+        match self.0.secret.write() {
+            Ok(mut s) => *s = secret,
+            Err(poisoned) => *poisoned.into_inner() = secret,
+        }
+        let mut filter = masthead_spam::Classifier::shipped();
+        for d in self.0.store.spam_decisions().await? {
+            let words = masthead_spam::CommentText {
+                author: &d.author_name,
+                email: &d.author_email,
+                url: &d.author_url,
+                text: &d.body,
+            };
+            filter.learn(&words, d.spam);
+        }
+        match self.0.spam.write() {
+            Ok(mut f) => *f = filter,
+            Err(poisoned) => *poisoned.into_inner() = filter,
+        }
+        Ok(())
+    }
+
     /// Reads the change log once, so the first requests start from the right generation.
     pub async fn catch_up(&self) {
         if let Err(e) = site_settings::reload(self).await {
             tracing::warn!("cannot read the site's settings: {e}");
         }
+        if let Err(e) = self.load_secrets().await {
+            tracing::warn!("cannot read the site's secret or spam lessons: {e}");
+        }
         if let Ok(id) = self.0.store.latest_change_id().await {
             self.0.seen_change.store(id, Ordering::Release);
+            self.0.followed_change.store(id, Ordering::Release);
         }
     }
 }
@@ -297,6 +450,16 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{file}", get(static_asset))
         .route("/media/{*key}", get(media::serve))
         .route("/preview/{secret}", get(site::preview))
+        .route("/avatar/{file}", get(comments::avatar))
+        .route("/comments", axum::routing::post(comments::post_form))
+        .route(
+            "/wp-comments-post.php",
+            axum::routing::post(comments::post_form),
+        )
+        .route(
+            "/comments/{id}/report",
+            axum::routing::post(comments::report),
+        )
         .nest("/api/v1", api::router())
         .merge(api_account::router(state.clone()))
         .merge(newsroom::router(state.clone()))

@@ -1,11 +1,13 @@
 //! The public site: one dispatcher over the parsed route, one function per page type.
 
 use crate::AppState;
+use crate::cache::PageTags;
+use crate::comments::{FormView, Reader};
 use crate::error::SiteError;
 use crate::route::{self, ArchiveKind, DateSpan, SiteRoute, encode_segment};
 use crate::views::*;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use masthead_core::paging::{PageRequest, page_count};
@@ -23,7 +25,12 @@ pub(crate) struct Chrome {
     logo: Option<crate::media::ImageView>,
 }
 
-pub async fn dispatch(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
+pub async fn dispatch(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -35,7 +42,10 @@ pub async fn dispatch(State(state): State<AppState>, method: Method, uri: Uri) -
     let result = match route::parse(uri.path()) {
         SiteRoute::Home => home(&state).await,
         SiteRoute::Archive { kind, page } => archive(&state, kind, page).await,
-        SiteRoute::Article { date, slug } => article(&state, date, &slug).await,
+        SiteRoute::Article { date, slug } => {
+            let reader = Reader::from_request(&state, &headers, uri.query());
+            article(&state, date, &slug, &reader).await
+        }
         SiteRoute::Page { slug } => static_page(&state, &slug).await,
         SiteRoute::Redirect(to) => Ok(redirect(&to, uri.query())),
         SiteRoute::NotFound => Err(SiteError::NotFound),
@@ -84,6 +94,13 @@ fn html(body: String) -> Response {
         body,
     )
         .into_response()
+}
+
+/// A page that shows these articles' comments or comment counts: the page cache drops
+/// it when they change.
+fn tagged(mut res: Response, tags: PageTags) -> Response {
+    res.extensions_mut().insert(tags);
+    res
 }
 
 async fn chrome(state: &AppState) -> Result<Arc<Chrome>, SiteError> {
@@ -300,7 +317,13 @@ async fn home(state: &AppState) -> Result<Response, SiteError> {
         canonical: Some("/".to_owned()),
         ..Default::default()
     };
-    Ok(html(render(state, "home.html", "home", meta, &body).await?))
+    Ok(tagged(
+        html(render(state, "home.html", "home", meta, &body).await?),
+        PageTags {
+            articles: shown,
+            fresh_until: None,
+        },
+    ))
 }
 
 async fn archive(state: &AppState, kind: ArchiveKind, page: u32) -> Result<Response, SiteError> {
@@ -395,6 +418,7 @@ async fn archive(state: &AppState, kind: ArchiveKind, page: u32) -> Result<Respo
         articles: Vec<CardView>,
         paging: PagingView,
     }
+    let shown: Vec<i64> = articles.iter().map(|a| a.id).collect();
     let body = ArchiveBody {
         archive: ArchiveView {
             label,
@@ -410,8 +434,12 @@ async fn archive(state: &AppState, kind: ArchiveKind, page: u32) -> Result<Respo
             .collect(),
         paging,
     };
-    Ok(html(
-        render(state, "archive.html", &current, meta, &body).await?,
+    Ok(tagged(
+        html(render(state, "archive.html", &current, meta, &body).await?),
+        PageTags {
+            articles: shown,
+            fresh_until: None,
+        },
     ))
 }
 
@@ -487,7 +515,12 @@ fn date_span(span: DateSpan) -> Option<(NaiveDate, NaiveDate, String, String)> {
     }
 }
 
-async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Response, SiteError> {
+async fn article(
+    state: &AppState,
+    date: NaiveDate,
+    slug: &str,
+    reader: &Reader,
+) -> Result<Response, SiteError> {
     let store = state.store();
     let found = match store.public_article_at(date, slug).await? {
         ArticleLookup::Found(a) => a,
@@ -495,7 +528,44 @@ async fn article(state: &AppState, date: NaiveDate, slug: &str) -> Result<Respon
         ArticleLookup::Gone => return Err(SiteError::Gone),
         ArticleLookup::NotFound => return Err(SiteError::NotFound),
     };
-    Ok(html(article_page(state, found, false).await?))
+    let (page, tags) = article_page(state, found, false, reader, None).await?;
+    let mut res = tagged(html(page), tags);
+    if reader.saved.is_some() || !reader.pending.is_empty() {
+        // This reader's own page (their name in the form, their held comment).
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+    }
+    Ok(res)
+}
+
+/// The article again after a refused comment: the refusal's status, the reader's
+/// words kept in the form with the errors next to their fields.
+pub(crate) async fn article_with_form(
+    state: &AppState,
+    found: masthead_store::Article,
+    reader: &Reader,
+    typed: FormView,
+    status: StatusCode,
+) -> Response {
+    match article_page(state, Box::new(found), false, reader, Some(typed)).await {
+        Ok((page, _)) => {
+            let mut res = html(page);
+            *res.status_mut() = status;
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
+            res
+        }
+        Err(e) => error_page(state, e).await,
+    }
+}
+
+/// An error as a page, for handlers outside this module.
+pub(crate) async fn error_response(state: &AppState, e: SiteError) -> Response {
+    error_page(state, e).await
 }
 
 /// `GET /preview/{secret}`: an unpublished article for someone holding a live preview
@@ -510,8 +580,8 @@ pub async fn preview(State(state): State<AppState>, Path(secret): Path<String>) 
         Ok(None) => return error_page(&state, SiteError::NotFound).await,
         Err(e) => return error_page(&state, e.into()).await,
     };
-    match article_page(&state, Box::new(found), true).await {
-        Ok(page) => {
+    match article_page(&state, Box::new(found), true, &Reader::default(), None).await {
+        Ok((page, _)) => {
             let mut res = html(page);
             let h = res.headers_mut();
             h.insert(
@@ -537,7 +607,9 @@ async fn article_page(
     state: &AppState,
     found: Box<masthead_store::Article>,
     preview: bool,
-) -> Result<String, SiteError> {
+    reader: &Reader,
+    typed: Option<FormView>,
+) -> Result<(String, PageTags), SiteError> {
     let store = state.store();
     let settings = state.settings();
     let settings = &*settings;
@@ -579,6 +651,7 @@ async fn article_page(
             .and_then(|r| crate::media::ImageView::of(&r, 720)),
         None => None,
     };
+    let (comments, tags) = crate::comments::view(state, &found, reader, typed).await?;
     let mut view = ArticleView::new(*found, &corrections, settings);
     view.image = image;
     let meta = MetaView {
@@ -593,13 +666,18 @@ async fn article_page(
         article: ArticleView,
         related: Vec<CardView>,
         preview: bool,
+        comments: crate::comments::CommentsView,
     }
     let body = ArticleBody {
         article: view,
         related: related.iter().map(|a| CardView::new(a, settings)).collect(),
         preview,
+        comments,
     };
-    render(state, "article.html", &current, meta, &body).await
+    Ok((
+        render(state, "article.html", &current, meta, &body).await?,
+        tags,
+    ))
 }
 
 /// "You May Also Like": the newest others in the same section, topped up from the

@@ -5,6 +5,7 @@
 
 use crate::{AppState, SiteSettings};
 use chrono_tz::Tz;
+use masthead_core::comment::CommentRules;
 use masthead_store::StoreError;
 use serde::{Deserialize, Serialize};
 
@@ -64,10 +65,46 @@ pub async fn load(state: &AppState) -> Result<SiteOverrides, StoreError> {
     })
 }
 
+const COMMENTS_KEY: &str = "comments";
+
+/// The comment rules the newsroom saved, if it saved any.
+async fn load_comment_rules(state: &AppState) -> Result<Option<CommentRules>, StoreError> {
+    Ok(match state.store().setting(COMMENTS_KEY).await? {
+        Some(json) => match serde_json::from_str(&json) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::warn!(
+                    "the stored comment settings are unreadable ({e}); using the configuration"
+                );
+                None
+            }
+        },
+        None => None,
+    })
+}
+
+/// Keeps the newsroom's comment rules (a change every node follows) and puts them in
+/// force here.
+pub async fn save_comment_rules(state: &AppState, rules: &CommentRules) -> Result<(), StoreError> {
+    let json = serde_json::to_string(rules)
+        .map_err(|e| StoreError::Invalid(format!("cannot keep the comment settings: {e}")))?;
+    let mut next = (*state.settings()).clone();
+    next.comments = rules.clone();
+    state.replace_settings(next);
+    if let Err(e) = state.store().set_setting(COMMENTS_KEY, &json).await {
+        reload(state).await?;
+        return Err(e);
+    }
+    Ok(())
+}
+
 /// Reads the newsroom's values and puts them in force here.
 pub async fn reload(state: &AppState) -> Result<(), StoreError> {
     let o = load(state).await?;
-    let next = apply(state.configured(), &o);
+    let mut next = apply(state.configured(), &o);
+    if let Some(rules) = load_comment_rules(state).await? {
+        next.comments = rules;
+    }
     state.store().set_timezone(next.timezone);
     state.replace_settings(next);
     Ok(())
@@ -79,7 +116,8 @@ pub async fn save(state: &AppState, o: &SiteOverrides) -> Result<(), StoreError>
         .map_err(|e| StoreError::Invalid(format!("cannot keep the settings: {e}")))?;
     // In force before the change is recorded: the moment it is, the page cache starts
     // a new generation, and nothing in it may carry the old settings.
-    let next = apply(state.configured(), o);
+    let mut next = apply(state.configured(), o);
+    next.comments = state.settings().comments.clone();
     state.store().set_timezone(next.timezone);
     state.replace_settings(next);
     if let Err(e) = state.store().set_setting(KEY, &json).await {

@@ -67,6 +67,8 @@ pub struct CardView {
     pub label: Option<&'static str>,
     /// Paid content, always disclosed.
     pub sponsored: bool,
+    /// Approved comments.
+    pub comments: i64,
 }
 
 pub fn article_url(a: &ArticleSummary) -> String {
@@ -89,6 +91,7 @@ impl CardView {
             section: LinkView::term("section", &a.section),
             label: (a.label != ArticleLabel::News).then(|| a.label.display()),
             sponsored: a.label == ArticleLabel::Sponsored,
+            comments: a.comment_count,
             authors: a
                 .authors
                 .iter()

@@ -6,6 +6,7 @@
 mod account;
 mod articles;
 mod audit;
+mod comments;
 mod dashboard;
 mod front;
 mod media;
@@ -411,6 +412,90 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             ),
             post(taxonomy::delete_tag),
         ),
+        (
+            spec(Method::GET, "/newsroom/comments", Some(ModerateComments)),
+            get(comments::queue),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/comments/bulk",
+                Some(ModerateComments),
+            ),
+            post(comments::bulk),
+        ),
+        (
+            spec(
+                Method::GET,
+                "/newsroom/comments/export",
+                Some(ModerateComments),
+            ),
+            get(comments::export),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/comments/erase",
+                Some(ModerateComments),
+            ),
+            post(comments::erase),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/comments/{id}/status",
+                Some(ModerateComments),
+            ),
+            post(comments::set_status),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/comments/{id}/dismiss",
+                Some(ModerateComments),
+            ),
+            post(comments::dismiss_reports),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/comments/{id}/reply",
+                Some(ModerateComments),
+            ),
+            post(comments::reply),
+        ),
+        (
+            spec(
+                Method::GET,
+                "/newsroom/comments/{id}/edit",
+                Some(ModerateComments),
+            ),
+            get(comments::edit_form),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/comments/{id}/edit",
+                Some(ModerateComments),
+            ),
+            post(comments::save_edit),
+        ),
+        (
+            spec(
+                Method::GET,
+                "/newsroom/settings/comments",
+                Some(ManageSettings),
+            ),
+            get(comments::settings_form),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/settings/comments",
+                Some(ManageSettings),
+            ),
+            post(comments::save_settings),
+        ),
     ]
 }
 
@@ -519,7 +604,7 @@ async fn guard(
 /// Whether a state-changing request comes from our own pages: the browser's `Origin`
 /// (or `Sec-Fetch-Site`) must name this host. Requests without either come from
 /// programs, not from a page on another site, and carry no ambient cookies of ours.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
         let origin_host = origin
