@@ -261,7 +261,7 @@ fn pick_threshold(mut ham: Vec<f32>, max_fpr: f64) -> f32 {
     }
     ham.sort_unstable_by(|a, b| b.total_cmp(a));
     // Rounds down: the allowed count of false positives, never more than the target.
-    let allowed = (max_fpr.max(0.0) * std::env::var("SAFE").ok().and_then(|v| v.parse().ok()).unwrap_or(FPR_SAFETY) * ham.len() as f64).floor() as usize;
+    let allowed = (max_fpr.max(0.0) * FPR_SAFETY * ham.len() as f64).floor() as usize;
     match ham.get(allowed) {
         // Just above the highest ham score that must stay below the threshold.
         Some(&h) => next_up(h).min(1.0),
