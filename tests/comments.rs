@@ -499,8 +499,11 @@ async fn spam_signals_send_comments_to_the_spam_queue_not_the_bin(db: TestDb) {
 }
 
 async fn holds_for_links_and_words_and_known_authors_go_straight_through(db: TestDb) {
+    // The learned filter is out of the way here (it flags links, as its training sets
+    // taught it): these are the hold rules alone.
     let rules = CommentRules {
         moderation_words: vec!["referendum".into()],
+        spam_threshold: Some(1.0),
         ..quick_rules()
     };
     let site = site(db, rules).await;
@@ -978,8 +981,16 @@ fn assert_inert(html: &str) {
             !names.to_ascii_lowercase().contains(" on"),
             "an attribute like an event handler: <{tag}>"
         );
-        for url in tag.split(" href=\"").skip(1).chain(tag.split(" src=\"").skip(1)) {
-            let url = url.split('"').next().unwrap_or_default().to_ascii_lowercase();
+        for url in tag
+            .split(" href=\"")
+            .skip(1)
+            .chain(tag.split(" src=\"").skip(1))
+        {
+            let url = url
+                .split('"')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
             assert!(
                 url.starts_with("http")
                     || url.starts_with('/')
@@ -1125,7 +1136,10 @@ async fn moderators_hear_of_held_comments_in_one_digest_per_burst(db: TestDb) {
     let (id, path) = story(&site, "Mail test", 2).await;
     for n in 0..3 {
         let email = format!("burst{n}@example.net");
-        let text = format!("Burst comment {n}");
+        let text = format!(
+            "The {} thought I had about the timetable",
+            ["first", "second", "third"][n]
+        );
         let t = Typed {
             email: &email,
             comment: &text,
@@ -1136,13 +1150,12 @@ async fn moderators_hear_of_held_comments_in_one_digest_per_burst(db: TestDb) {
     // The first went out at once; the other two wait for the digest.
     let mail = site.delivered_mail(1).await;
     assert_eq!(mail.len(), 1, "{mail:?}");
-    eprintln!("{}", mail[0]);
-    assert!(mail[0].contains("Burst comment 0"));
+    assert!(mail[0].contains("The first thought"));
     site.clock.advance(Duration::hours(2));
     site.state.wake_comment_mail();
     let mail = site.delivered_mail(2).await;
     assert_eq!(mail.len(), 2);
-    assert!(mail[1].contains("Burst comment 1") && mail[1].contains("Burst comment 2"));
+    assert!(mail[1].contains("The second thought") && mail[1].contains("The third thought"));
     assert!(mail[1].contains("2 new comments"));
 }
 

@@ -10,7 +10,10 @@
 //      its page; a story scheduled a minute ahead appears at its time; a slug change
 //      redirects the old address; a correction is dated on the page; unpublishing answers 410;
 //      under "Sections and tags", a renamed section and a merged tag keep their old addresses;
-//   7. the server's log is scanned for every secret the run handled (passwords, session
+//   7. readers comment on a story: a first comment waits for moderation (its writer alone sees
+//      it), a moderator approves it, a reply threads under it, a duplicate is refused, and a
+//      reported comment reaches the moderators' queue;
+//   8. the server's log is scanned for every secret the run handled (passwords, session
 //      cookies, link tokens, the TOTP key, recovery codes, API tokens, password hashes).
 // Every newsroom page visited is checked with axe-core (WCAG 2.0/2.1 A and AA) and its HTML, as
 // the server sent it, with the Nu HTML Checker. A failed step saves screenshots of every open
@@ -531,6 +534,72 @@ try {
     await expectText(a.page, '[role=status]', 'tags are merged');
     const tag = await answers('/tag/rain/');
     if (tag !== '301 /tag/rainfall/') fail(`the merged tag's address answers ${tag}`);
+  });
+
+  await step('readers comment: held, approved, replied to in a thread, a duplicate refused, a report queued', async () => {
+    // Thresholds lowered through the settings (the browser types faster than the 3 s minimum).
+    await a.page.goto(`${BASE}/newsroom/settings/comments`);
+    await check(a.page, 'comment settings');
+    await a.page.locator('input[name=flood_seconds]').fill('0');
+    await a.page.locator('input[name=min_form_seconds]').fill('0');
+    await press(a.page, 'Save the comment settings');
+    await expectText(a.page, '[role=status]', 'comment settings are saved');
+    await a.page.goto(BASE + '/');
+    const storyPath = await a.page.locator('.lead-title a').getAttribute('href');
+    const reader = await person(browser);
+    const other = await person(browser);
+    const words = 'I was on the harbour bus this morning and the new timetable already helps.';
+    await reader.page.goto(BASE + storyPath);
+    await check(reader.page, 'article with the comment form');
+    await reader.page.getByLabel(/^Comment/).fill(words);
+    await reader.page.getByLabel(/^Name/).fill('Harbour Rider');
+    await reader.page.getByLabel(/^Email/).fill('rider@readers.test');
+    await reader.page.getByLabel(/^Save my name/).check();
+    await Promise.all([reader.page.waitForNavigation(), reader.page.getByRole('button', { name: 'Post Comment' }).click()]);
+    await expectText(reader.page, '.comment-pending', 'Your comment is awaiting moderation.');
+    await check(reader.page, 'article with one\'s own held comment');
+    await other.page.goto(BASE + storyPath);
+    if ((await other.page.content()).includes(words)) fail('another reader sees a held comment');
+    // The moderator approves it from the queue.
+    await a.page.goto(`${BASE}/newsroom/comments`);
+    await check(a.page, 'held comments');
+    const row = a.page.locator('table.comments tr', { hasText: 'harbour bus' });
+    await Promise.all([a.page.waitForNavigation(), row.getByRole('button', { name: 'Approve', exact: true }).click()]);
+    await expectText(a.page, '[role=status]', 'approved');
+    await other.page.reload();
+    await expectText(other.page, '.comment-list', words);
+    // The first reader replies: the Reply link moves the form under the comment.
+    await reader.page.goto(BASE + storyPath);
+    await reader.page.locator('.comment-reply-link').first().click();
+    const moved = await reader.page.locator('.comment-list #respond').count();
+    if (moved !== 1) fail('the reply link did not move the form under the comment');
+    const reply = 'And the evening buses are on time too, for once.';
+    await reader.page.getByLabel(/^Comment/).fill(reply);
+    if ((await reader.page.getByLabel(/^Name/).inputValue()) !== 'Harbour Rider') fail('the saved name was not filled in');
+    await Promise.all([reader.page.waitForNavigation(), reader.page.getByRole('button', { name: 'Post Comment' }).click()]);
+    await expectText(reader.page, '.comment-list .children', reply);
+    await check(reader.page, 'article with a threaded reply');
+    // The same words again are refused, and what was typed is kept.
+    await reader.page.locator('.comment-reply-link').first().click();
+    await reader.page.getByLabel(/^Comment/).fill(reply);
+    const [refused] = await Promise.all([
+      reader.page.waitForNavigation(),
+      reader.page.getByRole('button', { name: 'Post Comment' }).click(),
+    ]);
+    if (refused.status() !== 409) fail(`a duplicate answered ${refused.status()}`);
+    await expectText(reader.page, '.form-error', 'Duplicate comment detected');
+    if ((await reader.page.getByLabel(/^Comment/).inputValue()) !== reply) fail('the refused words were lost');
+    await check(reader.page, 'a refused duplicate');
+    // Another reader reports the reply; it reaches the moderators' queue.
+    await other.page.goto(BASE + storyPath);
+    const replied = other.page.locator('.comment-list .children .comment').first();
+    await replied.locator('summary').click();
+    await replied.getByLabel(/Why should the moderators look/).selectOption('Off topic');
+    await Promise.all([other.page.waitForNavigation(), replied.getByRole('button', { name: 'Send report' }).click()]);
+    await expectText(other.page, '[role=status]', 'moderators will take a look');
+    await a.page.goto(`${BASE}/newsroom/comments?status=reported`);
+    await expectText(a.page, 'table.comments', 'evening buses');
+    await check(a.page, 'reported comments');
   });
 } catch (e) {
   console.log(`\nFAIL ${e.message}`);

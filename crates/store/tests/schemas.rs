@@ -9,6 +9,7 @@ fn family(declared: &str) -> &'static str {
     match declared.to_ascii_lowercase().as_str() {
         "integer" | "bigint" => "integer",
         "boolean" => "boolean",
+        "real" => "real",
         "text" | "timestamp with time zone" | "date" => "text",
         other => panic!("a type neither schema should use: {other}"),
     }

@@ -79,22 +79,27 @@ pub fn address(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[AddressBloc
     if !is_trusted(peer) {
         return peer.to_string();
     }
-    let forwarded: Vec<IpAddr> = headers
+    // Read from the nearest hop outwards: each trusted proxy vouches for the one before
+    // it; the first address no trusted proxy is, is the client. Anything unreadable on
+    // the way ends the walk (nobody we trust wrote it).
+    let hops: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map_while(|a| a.trim().parse::<IpAddr>().ok())
-        .map(canonical)
+        .map(str::trim)
         .collect();
-    forwarded
-        .iter()
-        .rev()
-        .find(|ip| !is_trusted(**ip))
-        .or(forwarded.first())
-        .copied()
-        .unwrap_or(peer)
-        .to_string()
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>().map(canonical) else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(ip) {
+            break;
+        }
+    }
+    client.to_string()
 }
 
 /// The connection's peer address, from axum's connect info.

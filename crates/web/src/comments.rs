@@ -297,7 +297,7 @@ pub(crate) async fn view(
     let nodes = thread(state, &comments, &pending_here, rules.thread_depth.max(1));
     let per_page = rules.per_page.max(1) as usize;
     let pages = nodes.len().div_ceil(per_page).max(1) as u32;
-    let page = reader.page.min(pages);
+    let page = reader.page.clamp(1, pages);
     let threads: Vec<CommentNode> = nodes
         .into_iter()
         .skip((page as usize - 1) * per_page)
