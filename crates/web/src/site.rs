@@ -85,11 +85,14 @@ fn encode_path(path: &str) -> String {
     out
 }
 
+/// A page. Browsers ask again each time (`no-cache`) and get a 304 from the page
+/// cache when nothing changed: a reader who just commented, or whose comment was just
+/// approved, must not be shown their browser's older copy.
 fn html(body: String) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=60"),
+            (header::CACHE_CONTROL, "public, no-cache"),
         ],
         body,
     )
