@@ -16,8 +16,8 @@ end
 
 request = function()
   counter = counter + 1
-  local n = tid * 100000000 + counter
-  local ip = string.format("10.%d.%d.%d", (n // 65536) % 256, (n // 256) % 256, n % 256)
+  local n = tid * 1000000 + counter
+  local ip = string.format("10.%d.%d.%d", math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
   local body = string.format(
     '{"author_name":"Reader %d","author_email":"reader%d@example.net","content":"Comment %d: the council should publish the full costs before the vote, and explain who pays for the new bridge."}',
     n, n, n)

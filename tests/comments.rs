@@ -33,6 +33,7 @@ http_tests!(
     the_spam_filter_remembers_moderators_decisions_after_a_restart,
     old_spam_is_purged_and_old_addresses_forgotten,
     readers_can_report_a_comment,
+    a_comment_written_by_another_process_drops_only_its_pages,
 );
 
 /// Rules that let a test post quickly: no flood interval, no minimum form age.
@@ -1162,9 +1163,14 @@ async fn moderators_hear_of_held_comments_in_one_digest_per_burst(db: TestDb) {
 async fn the_spam_filter_remembers_moderators_decisions_after_a_restart(db: TestDb) {
     let site = site(db, quick_rules()).await;
     let (id, path) = story(&site, "Filter test", 2).await;
-    let pitch =
-        "Visit my channel for the best gaming tutorials, subscribe and like, link in my profile";
-    let before = site.state.spam_score(pitch);
+    // A pitch the shipped model does not know (it reads like a reader), and a rewording.
+    let pitch = "Lovely piece about the ferry timetable, our family bakery on Quay Street does fresh pastries for the crossing";
+    let similar = "Lovely piece about the ferry timetable! Our family bakery on Quay Street does fresh pastries for the morning crossing";
+    let before = site.state.spam_score(similar);
+    assert!(
+        before.0 < before.1,
+        "already spam before any decision: {before:?}"
+    );
     let cid = new_id(
         &post_comment(
             &site,
@@ -1179,27 +1185,33 @@ async fn the_spam_filter_remembers_moderators_decisions_after_a_restart(db: Test
         )
         .await,
     );
-    let editor = common::add_user(&site, "filter-ed@example.org", Role::Editor).await;
-    let token = site
-        .token_for(editor, masthead_core::TokenScope::Write)
-        .await;
-    let r = site
-        .send_json(
-            "PATCH",
-            &format!("/api/v1/comments/{cid}"),
-            &token,
-            Some(&serde_json::json!({"status": "spam"})),
-            &[],
-        )
-        .await;
-    assert_eq!(r.status, 200);
-    let similar = "Visit my channel for gaming tutorials, please subscribe and like";
+    assert_eq!(status_of(&site, cid).await, CommentStatus::Held);
+    // A moderator marks it spam in the newsroom.
+    let editor = common::person(&site, Role::Editor, "filter-ed@example.org").await;
+    let r = common::post(
+        &site,
+        &editor,
+        &format!("/newsroom/comments/{cid}/status"),
+        &[("action", "spam"), ("back", "/newsroom/comments")],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(status_of(&site, cid).await, CommentStatus::Spam);
     let after = site.state.spam_score(similar);
     assert!(
         after.0 >= after.1,
-        "marking spam did not move a similar comment: {before:?} → {after:?}"
+        "marking spam did not change the verdict on a similar comment: {before:?} → {after:?}"
     );
-    // A new process over the same database replays the decision.
+    // The next such comment goes to the spam queue.
+    let next = Typed {
+        author: "Baker",
+        email: "baker@example.net",
+        comment: similar,
+        ..Typed::default()
+    };
+    let r = post_comment(&site, &path, id, &next, None, &[]).await;
+    assert_eq!(status_of(&site, new_id(&r)).await, CommentStatus::Spam);
+    // A server started afresh over the same database replays the decision.
     let restarted = masthead_web::AppState::new(
         site.store.clone(),
         masthead_render::Theme::load(None).unwrap(),
@@ -1303,4 +1315,42 @@ async fn readers_can_report_a_comment(db: TestDb) {
         site.store.comment(cid).await.unwrap().unwrap().report_count,
         1
     );
+}
+
+async fn a_comment_written_by_another_process_drops_only_its_pages(db: TestDb) {
+    let site = site(db, quick_rules()).await;
+    let (a, a_path) = story(&site, "Night market opens", 5).await;
+    let (_b, b_path) = story(&site, "Swimming pool repairs", 6).await;
+    // Wait for the follower to have read the stories' own changes first.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    for p in [&a_path, &b_path] {
+        site.get(p).await;
+        assert!(site.state.page_cached(p));
+    }
+    // Another node (or process) writes through its own store: this one learns of it
+    // from the change log alone.
+    site.store
+        .add_comment(&masthead_store::NewComment {
+            article_id: a,
+            status: Some(CommentStatus::Approved),
+            author_name: "Elsewhere".into(),
+            author_email: "elsewhere@example.net".into(),
+            body: "Written on another node".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while site.state.page_cached(&a_path) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        !site.state.page_cached(&a_path),
+        "the change log was not followed"
+    );
+    assert!(
+        site.state.page_cached(&b_path),
+        "an unrelated page was dropped"
+    );
+    assert!(site.page(&a_path).await.contains("Written on another node"));
 }

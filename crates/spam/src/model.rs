@@ -430,21 +430,34 @@ impl Classifier {
     /// replaying the same decisions on the same model gives the same model.
     pub fn learn(&mut self, c: &CommentText<'_>, spam: bool) {
         let f = extract(c, self.bits);
+        // Only what the words bring is moved: a spammer changes name and address with
+        // every comment, so a lesson carried by those would not reach the next one; the
+        // comment as a whole still crosses (its logit is measured in full).
+        let words: std::collections::HashSet<u32> =
+            extract(&CommentText::text_only(c.text), self.bits)
+                .idx
+                .into_iter()
+                .collect();
+        let taught: Vec<(u32, f32)> = f
+            .idx
+            .iter()
+            .zip(&f.val)
+            .filter(|(i, _)| words.contains(i))
+            .map(|(&i, &v)| (i, v))
+            .collect();
         let direction: f32 = if spam { 1.0 } else { -1.0 };
         let threshold = logit(self.threshold);
         // How far (in log-odds, positive = wrong side) the comment is from the threshold.
         let wrong_by = direction * (threshold - self.logit_of(&f));
         let target = LEARN_MARGIN + LEARN_OVERSHOOT * wrong_by.max(0.0);
-        let precondition: Vec<f32> = f
-            .idx
+        let precondition: Vec<f32> = taught
             .iter()
-            .map(|&i| 1.0 / (1.0 + f32::from(self.doc_freq[i as usize])))
+            .map(|&(i, _)| 1.0 / (1.0 + f32::from(self.doc_freq[i as usize])))
             .collect();
-        let denom: f32 = f
-            .val
+        let denom: f32 = taught
             .iter()
             .zip(&precondition)
-            .map(|(v, p)| v * v * p)
+            .map(|((_, v), p)| v * v * p)
             .sum();
         // A few rounds, because snapping to the grid and the weight limit can leave the
         // first step a little short.
@@ -454,7 +467,7 @@ impl Classifier {
                 break;
             }
             let eta = need / denom;
-            for ((&i, &v), &p) in f.idx.iter().zip(&f.val).zip(&precondition) {
+            for (&(i, v), &p) in taught.iter().zip(&precondition) {
                 let w = &mut self.weights[i as usize];
                 *w = snap(*w + direction * eta * v * p);
             }

@@ -1,7 +1,11 @@
 //! Newsroom accounts and what vouches for them: sessions, API tokens, one-time links,
 //! sign-in failures, and the audit log. Secrets arrive here already hashed.
+//!
+//! No public page shows any of it (bylines are their own table), so these writes do
+//! not count as content changes: signing in, using a token or writing the audit log
+//! leaves the page cache alone.
 
-use crate::{Store, StoreError, unseen_write_tx, with_pool, write_tx};
+use crate::{Store, StoreError, unseen_write_tx, with_pool};
 use chrono::{DateTime, Utc};
 use masthead_core::{Role, TokenScope};
 use sqlx::AssertSqlSafe;
@@ -180,7 +184,7 @@ impl Store {
     pub async fn create_user(&self, u: &NewUser) -> Result<i64, StoreError> {
         let now = self.clock.now();
         let email = u.email.trim().to_lowercase();
-        let id = write_tx!(self, |tx| {
+        let id = unseen_write_tx!(self, |tx| {
             let inserted = sqlx::query_scalar(
                 "INSERT INTO users (email, name, role, password_hash, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
@@ -265,7 +269,7 @@ impl Store {
     /// old one is signed out.
     pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<(), StoreError> {
         let now = self.clock.now();
-        write_tx!(self, |tx| {
+        unseen_write_tx!(self, |tx| {
             let done =
                 sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
                     .bind(hash)
@@ -288,7 +292,7 @@ impl Store {
     /// stop working (they are checked against the account on every use).
     pub async fn set_disabled(&self, user_id: i64, disabled: bool) -> Result<(), StoreError> {
         let now = self.clock.now();
-        write_tx!(self, |tx| {
+        unseen_write_tx!(self, |tx| {
             let done = sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
                 .bind(disabled)
                 .bind(now)
@@ -310,7 +314,7 @@ impl Store {
 
     pub async fn set_role(&self, user_id: i64, role: Role) -> Result<(), StoreError> {
         let now = self.clock.now();
-        write_tx!(self, |tx| {
+        unseen_write_tx!(self, |tx| {
             sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3")
                 .bind(role.as_str())
                 .bind(now)
@@ -324,7 +328,7 @@ impl Store {
     // ------------------------------------------------------------------ sessions
 
     pub async fn create_session(&self, s: &Session) -> Result<(), StoreError> {
-        write_tx!(self, |tx| {
+        unseen_write_tx!(self, |tx| {
             sqlx::query(
                 "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at,
                     client_ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -371,7 +375,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
-        write_tx!(self, |tx| {
+        unseen_write_tx!(self, |tx| {
             sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
                 .bind(id_hash)
                 .execute(&mut *tx)
@@ -386,7 +390,7 @@ impl Store {
         user_id: i64,
         keep: Option<&str>,
     ) -> Result<u64, StoreError> {
-        let n = write_tx!(self, |tx| {
+        let n = unseen_write_tx!(self, |tx| {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
                 .bind(user_id)
                 .bind(keep.unwrap_or(""))
@@ -422,7 +426,7 @@ impl Store {
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<i64, StoreError> {
         let now = self.clock.now();
-        let id = write_tx!(self, |tx| {
+        let id = unseen_write_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO api_tokens (user_id, label, token_hash, scope, created_at, expires_at)
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -469,7 +473,7 @@ impl Store {
     }
 
     pub async fn touch_token(&self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
-        write_tx!(self, |tx| {
+        unseen_write_tx!(self, |tx| {
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(at)
                 .bind(id)
@@ -482,7 +486,7 @@ impl Store {
     /// Revokes one of `user_id`'s tokens; false when there is no such token.
     pub async fn revoke_token(&self, user_id: i64, id: i64) -> Result<bool, StoreError> {
         let now = self.clock.now();
-        let n = write_tx!(self, |tx| {
+        let n = unseen_write_tx!(self, |tx| {
             sqlx::query(
                 "UPDATE api_tokens SET revoked_at = $1
                  WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
@@ -507,7 +511,7 @@ impl Store {
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
-        write_tx!(self, |tx| {
+        unseen_write_tx!(self, |tx| {
             sqlx::query(
                 "INSERT INTO one_time_links (purpose, token_hash, user_id, created_at, expires_at)
                  VALUES ($1, $2, $3, $4, $5)",
@@ -551,7 +555,7 @@ impl Store {
         token_hash: &str,
     ) -> Result<Option<Option<i64>>, StoreError> {
         let now = self.clock.now();
-        let used = write_tx!(self, |tx| {
+        let used = unseen_write_tx!(self, |tx| {
             sqlx::query_scalar::<_, Option<i64>>(
                 "UPDATE one_time_links SET used_at = $1 WHERE purpose = $2 AND token_hash = $3
                  AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
@@ -569,7 +573,7 @@ impl Store {
 
     pub async fn record_sign_in_failure(&self, subjects: &[String]) -> Result<(), StoreError> {
         let now = self.clock.now();
-        write_tx!(self, |tx| {
+        unseen_write_tx!(self, |tx| {
             for s in subjects {
                 sqlx::query("INSERT INTO sign_in_failures (subject, failed_at) VALUES ($1, $2)")
                     .bind(s)
@@ -604,7 +608,7 @@ impl Store {
         subject: &str,
         older_than: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        write_tx!(self, |tx| {
+        unseen_write_tx!(self, |tx| {
             sqlx::query("DELETE FROM sign_in_failures WHERE subject = $1 OR failed_at < $2")
                 .bind(subject)
                 .bind(older_than)
@@ -619,7 +623,7 @@ impl Store {
     /// Appends to the audit log. There is no way to change or delete an entry.
     pub async fn audit(&self, e: &NewAuditEntry) -> Result<(), StoreError> {
         let now = self.clock.now();
-        write_tx!(self, |tx| {
+        unseen_write_tx!(self, |tx| {
             sqlx::query(
                 "INSERT INTO audit_log (at, actor_id, actor, action, target, detail, client_ip)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -677,7 +681,7 @@ impl Store {
     /// Stores a new, not yet confirmed TOTP secret (base32); sign-in keeps working
     /// with the password alone until [`Store::enable_totp`].
     pub async fn set_pending_totp(&self, user_id: i64, secret: &str) -> Result<(), StoreError> {
-        write_tx!(self, |tx| {
+        unseen_write_tx!(self, |tx| {
             sqlx::query(
                 "UPDATE users SET totp_secret = $1, totp_enabled = FALSE, totp_last_step = NULL
                  WHERE id = $2",
@@ -706,7 +710,7 @@ impl Store {
 
     /// Turns two-factor sign-in on, with fresh recovery codes (their hashes).
     pub async fn enable_totp(&self, user_id: i64, recovery: &[String]) -> Result<(), StoreError> {
-        write_tx!(self, |tx| {
+        unseen_write_tx!(self, |tx| {
             sqlx::query(
                 "UPDATE users SET totp_enabled = TRUE WHERE id = $1 AND totp_secret IS NOT NULL",
             )
@@ -729,7 +733,7 @@ impl Store {
     }
 
     pub async fn disable_totp(&self, user_id: i64) -> Result<(), StoreError> {
-        write_tx!(self, |tx| {
+        unseen_write_tx!(self, |tx| {
             sqlx::query(
                 "UPDATE users SET totp_secret = NULL, totp_enabled = FALSE, totp_last_step = NULL
                  WHERE id = $1",
@@ -748,7 +752,7 @@ impl Store {
     /// Records that the code of `step` was used; false when it (or a later one) was
     /// used already, so a code seen over someone's shoulder cannot be replayed.
     pub async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool, StoreError> {
-        let n = write_tx!(self, |tx| {
+        let n = unseen_write_tx!(self, |tx| {
             sqlx::query(
                 "UPDATE users SET totp_last_step = $1
                  WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
@@ -769,7 +773,7 @@ impl Store {
         code_hash: &str,
     ) -> Result<bool, StoreError> {
         let now = self.clock.now();
-        let n = write_tx!(self, |tx| {
+        let n = unseen_write_tx!(self, |tx| {
             sqlx::query(
                 "UPDATE recovery_codes SET used_at = $1
                  WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",

@@ -130,11 +130,12 @@ impl PageCache {
         entries.pages.insert(key, page);
     }
 
-    /// Whether a page is kept under `path` (for tests).
-    pub fn holds(&self, path: &str) -> bool {
+    /// Whether a page for `path` would be served from the cache in `generation` (for
+    /// tests).
+    pub(crate) fn holds(&self, generation: Generation, path: &str) -> bool {
         self.entries
             .read()
-            .map(|e| e.pages.contains_key(path))
+            .map(|e| e.generation == generation && e.pages.contains_key(path))
             .unwrap_or(false)
     }
 

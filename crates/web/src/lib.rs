@@ -236,7 +236,7 @@ impl AppState {
 
     /// Whether the cache holds a page for `path` (for tests).
     pub fn page_cached(&self, path: &str) -> bool {
-        self.0.cache.holds(path)
+        self.0.cache.holds(self.generation(), path)
     }
 
     /// The settings in force: the configuration with what the newsroom saved over it.
