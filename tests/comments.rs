@@ -346,6 +346,16 @@ async fn every_refusal_keeps_what_the_reader_typed(db: TestDb) {
         "You cannot reply to a comment that is not approved.",
         "Replying to a held one",
     );
+    // A story that is not published takes no comments, and the refusal shows nothing of it.
+    let mut draft = NewArticle::published("An unpublished scoop", "city", site.clock.now());
+    draft.status = masthead_core::ArticleStatus::Draft;
+    draft.body_source = "Secret draft words".into();
+    draft.body_html = "<p>Secret draft words</p>".into();
+    let draft_id = site.store.save_article(&draft).await.unwrap().id;
+    let r = post_comment_raw(&site, draft_id, "Anyone there?").await;
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("Comments are closed."));
+    assert!(!r.body.contains("Secret draft words") && !r.body.contains("unpublished scoop"));
     // Closed by the editor.
     let editor = common::add_user(&site, "closer@example.org", Role::Editor).await;
     let token = site

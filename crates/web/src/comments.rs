@@ -609,8 +609,13 @@ pub async fn post_form(State(state): State<AppState>, req: Request) -> Response 
         )
             .into_response();
     };
+    // Only a published story has a page to answer a refusal with; for any other the
+    // refusal is said on its own (the story must not show).
     let article = match state.store().article(article_id).await {
-        Ok(Some(a)) => a,
+        Ok(Some(a)) if a.summary.status == masthead_core::ArticleStatus::Published => a,
+        Ok(Some(_)) => {
+            return crate::site::error_response(&state, SiteError::CommentsClosed).await;
+        }
         Ok(None) => return crate::site::not_found(&state).await,
         Err(e) => return crate::site::error_response(&state, e.into()).await,
     };

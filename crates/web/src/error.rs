@@ -9,6 +9,8 @@ pub enum SiteError {
     /// An article that was published and has been withdrawn.
     Gone,
     BadRequest(&'static str),
+    /// A comment for a story that takes none (not published): said without showing it.
+    CommentsClosed,
     Internal(String),
 }
 

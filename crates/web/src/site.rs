@@ -174,6 +174,11 @@ async fn error_page(state: &AppState, e: SiteError) -> Response {
             "This story is no longer available: the newsroom has withdrawn it.",
         ),
         SiteError::BadRequest(why) => (StatusCode::BAD_REQUEST, "Bad request", *why),
+        SiteError::CommentsClosed => (
+            StatusCode::FORBIDDEN,
+            "Comments are closed",
+            "Comments are closed.",
+        ),
         SiteError::Internal(detail) => {
             tracing::error!("request failed: {detail}");
             (
