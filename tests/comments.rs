@@ -825,7 +825,7 @@ async fn the_api_lists_threads_and_admits_by_the_same_rules(db: TestDb) {
         serde_json::json!({"author_name": "Api Reader", "author_email": "api@example.net", "content": "A reply", "parent": first}),
     )
     .await;
-    assert_eq!(r.json()["status"], "approved");
+    assert_eq!(r.json()["status"], "approved", "{}", r.body);
     let list = site.get(&format!("/api/v1/articles/{id}/comments")).await;
     assert_eq!(list.status, 200);
     assert_eq!(list.header("x-total-count"), Some("2"));

@@ -299,9 +299,14 @@ impl AppState {
                 return Ok(());
             };
             if changes.iter().any(|(_, entity, _)| entity != "comments") {
-                // It may be the site's settings: they are in force before the new
-                // generation is, so no page rendered for it carries the old ones.
-                if let Err(e) = site_settings::reload(self).await {
+                // The site's settings changed: they are in force before the new
+                // generation is, so no page rendered for it carries the old ones. Only
+                // then: a reload for any other change could read the database while
+                // this node's own save has put new settings in force but not yet
+                // committed them, and undo them until the next change.
+                if changes.iter().any(|(_, entity, _)| entity == "settings")
+                    && let Err(e) = site_settings::reload(self).await
+                {
                     tracing::warn!("cannot read the site's settings: {e}");
                 }
                 self.0.seen_change.store(last, Ordering::Release);
