@@ -472,13 +472,17 @@ fn an_article_that_came_due_while_the_server_was_down_is_published_at_start() {
         store.close().await;
     });
     let server = serve(&["--addr", "127.0.0.1:0"], dir.path(), &[]);
-    // Nobody has asked for the article: it is in the API's list and on the front page.
+    // Nobody has asked for the article: it is in the API's list, on the front page and
+    // in the feed.
     let (_, headers, body) = get(&format!("{}/api/v1/articles", server.base));
     assert_eq!(headers["x-total-count"], "1", "{body}");
     assert!(body.contains("Lighthouse keepers return to the point"));
     let (status, _, home) = get(&format!("{}/", server.base));
     assert_eq!(status, 200);
     assert!(home.contains("Lighthouse keepers return to the point"));
+    let (status, _, feed) = get(&format!("{}/feed/", server.base));
+    assert_eq!(status, 200);
+    assert!(feed.contains("Lighthouse keepers return to the point"));
 }
 
 /// A published story written straight into a stopped site's database; returns its id.

@@ -70,17 +70,7 @@ async fn story(site: &TestSite, title: &str, hours_ago: i64) -> (i64, String) {
     let mut a = NewArticle::published(title, "city", site.clock.now() - Duration::hours(hours_ago));
     a.body_source = format!("The body of {title}.");
     a.body_html = format!("<p>The body of {title}.</p>");
-    let id = site.store.save_article(&a).await.unwrap().id;
-    let path = site
-        .store
-        .article(id)
-        .await
-        .unwrap()
-        .unwrap()
-        .summary
-        .path()
-        .unwrap();
-    (id, path)
+    common::save(site, &a).await
 }
 
 /// The form's signed timestamp on a page.

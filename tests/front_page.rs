@@ -25,17 +25,7 @@ async fn story(site: &TestSite, title: &str, section: &str, hours_ago: i64) -> (
         section,
         site.clock.now() - Duration::hours(hours_ago),
     );
-    let id = site.store.save_article(&a).await.unwrap().id;
-    let path = site
-        .store
-        .article(id)
-        .await
-        .unwrap()
-        .unwrap()
-        .summary
-        .path()
-        .unwrap();
-    (id, path)
+    common::save(site, &a).await
 }
 
 async fn editor(site: &TestSite) -> (String, String) {

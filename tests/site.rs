@@ -223,9 +223,14 @@ async fn static_pages_are_served_and_site_paths_are_not_pages(db: TestDb) {
     let about = site.page("/about/").await;
     assert!(about.contains("<h1 class=\"headline\">"));
     assert_eq!(site.get("/about").await.header("location"), Some("/about/"));
-    for reserved in ["/feed/", "/search/", "/static/", "/2024/"] {
+    for reserved in ["/search/", "/static/", "/2024/"] {
         assert_eq!(site.get(reserved).await.status, 404, "{reserved}");
     }
+    // `/feed/` is the site's feed, never a page.
+    assert_eq!(
+        site.get("/feed/").await.header("content-type"),
+        Some("application/rss+xml; charset=utf-8")
+    );
     // The newsroom is never a static page: it asks who you are.
     let newsroom = site.get("/newsroom/").await;
     assert_eq!(newsroom.status, 303);

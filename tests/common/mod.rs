@@ -416,6 +416,21 @@ pub fn version_in(page: &str) -> String {
     page[at..].split('"').next().unwrap().to_owned()
 }
 
+/// Saves an article straight into the store; returns its id and its address.
+pub async fn save(site: &TestSite, a: &masthead_store::NewArticle) -> (i64, String) {
+    let id = site.store.save_article(a).await.unwrap().id;
+    let path = site
+        .store
+        .article(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .summary
+        .path()
+        .unwrap();
+    (id, path)
+}
+
 /// Text between the first `start` and the next `end` after it.
 pub fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let i = s.find(start)? + start.len();

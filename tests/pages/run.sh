@@ -2,7 +2,8 @@
 # The page-quality suite: starts a fresh Masthead site (the demo plus the first 60 articles of the
 # BBC News corpus), then checks every public page type with real external validators: the Nu HTML
 # Checker (vnu.jar) and axe-core (WCAG 2.x A/AA) in Debian's Chromium, plus HTTP status codes
-# (check.mjs); then walks the newsroom's front door end to end in the same browser, validating
+# (check.mjs); validates every feed kind (feedparser, a JSON Feed schema) and every sitemap
+# (xmllint against ../shared/schemas); then walks the newsroom's front door end to end in the same browser, validating
 # every newsroom page it visits and scanning the server's log for secrets (newsroom.mjs).
 # Rust tests cannot see what a browser and a validator see, so CI runs this (from .ci/run).
 #
@@ -25,6 +26,10 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 if ! java -version >/dev/null 2>&1; then
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y default-jre-headless
+fi
+# The feed and sitemap validators: feedparser, jsonschema (Debian's Python), xmllint.
+if ! /usr/bin/python3 -c 'import feedparser, jsonschema' >/dev/null 2>&1 || ! command -v xmllint >/dev/null 2>&1; then
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y python3-feedparser python3-jsonschema libxml2-utils
 fi
 # --ignore-scripts: vnu-jar's postinstall would download a JRE; we use the system's Java.
 if ! (cd "$HERE" && npm ls --silent >/dev/null 2>&1); then
@@ -87,6 +92,12 @@ phase "site started on $BASE_URL"
 STATUS=0
 BASE_URL=$BASE_URL CORPUS_IMPORTED=$CORPUS_IMPORTED node "$HERE/check.mjs" || STATUS=$?
 phase "public pages checked"
+# Every feed kind parsed by feedparser (no bozo) and the JSON Feed against its schema;
+# every sitemap against the schemas in ../shared/schemas (the demo's stories are hours old,
+# so the news sitemap has articles to validate).
+/usr/bin/python3 "$ROOT/tests/feeds/check.py" "$BASE_URL" || STATUS=$?
+"$ROOT/tests/sitemaps/check.sh" "$BASE_URL" || STATUS=$?
+phase "feeds and sitemaps validated"
 BASE_URL=$BASE_URL SERVER_LOG=$WORK/server.log MAIL_DIR=$WORK/data/mail SITE_TIMEZONE=Europe/London \
   node "$HERE/newsroom.mjs" || STATUS=$?
 phase "newsroom end to end"

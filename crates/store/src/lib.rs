@@ -18,6 +18,7 @@ mod model;
 mod pages;
 mod previews;
 mod settings;
+mod sitemap;
 mod sql;
 mod taxonomy;
 mod worklist;
@@ -40,6 +41,7 @@ pub use media::{MediaRecord, NewMedia};
 pub use model::*;
 pub use pages::PageSource;
 pub use previews::PreviewLink;
+pub use sitemap::{SitemapArticle, SitemapMonth, SitemapTerm, month_start};
 pub use taxonomy::{SectionFields, SectionUsage, SlugChange, TagFields, TagUsage, TermKind};
 pub use worklist::{WorkFilter, WorkSort};
 

@@ -161,10 +161,11 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 }
 
 fn serve(page: &CachedPage, req_headers: &HeaderMap) -> Response {
-    if req_headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == page.etag.as_bytes())
-    {
+    let not_modified = match req_headers.get(header::IF_NONE_MATCH) {
+        Some(v) => v.as_bytes() == page.etag.as_bytes(),
+        None => unmodified_since(page, req_headers),
+    };
+    if not_modified {
         let mut res = StatusCode::NOT_MODIFIED.into_response();
         *res.headers_mut() = page.headers.clone();
         return res;
@@ -178,11 +179,39 @@ fn serve(page: &CachedPage, req_headers: &HeaderMap) -> Response {
     res
 }
 
+/// What the cache keeps: pages and feeds.
+const CACHED_TYPES: &[&str] = &[
+    "text/html",
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+];
+
+/// The request's `If-Modified-Since` is no older than the answer's `Last-Modified`
+/// (answers without one, such as pages, are never "not modified" by date).
+fn unmodified_since(page: &CachedPage, req_headers: &HeaderMap) -> bool {
+    let date = |h: &HeaderMap, name| {
+        h.get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .and_then(|v| DateTime::parse_from_rfc2822(v.trim()).ok())
+    };
+    match (
+        date(&page.headers, header::LAST_MODIFIED),
+        date(req_headers, header::IF_MODIFIED_SINCE),
+    ) {
+        (Some(modified), Some(since)) => modified.timestamp() <= since.timestamp(),
+        _ => false,
+    }
+}
+
 fn cacheable(res: &Response) -> bool {
     let h = res.headers();
     res.status() == StatusCode::OK
-        && h.get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+        && h.get(header::CONTENT_TYPE).is_some_and(|v| {
+            CACHED_TYPES
+                .iter()
+                .any(|t| v.as_bytes().starts_with(t.as_bytes()))
+        })
         && !h.contains_key(header::SET_COOKIE)
         && !h.contains_key(header::CONTENT_ENCODING)
         && !h.get(header::CACHE_CONTROL).is_some_and(|v| {

@@ -12,6 +12,7 @@ mod comment_mail;
 mod comments;
 mod editorial;
 mod error;
+mod feeds;
 mod front;
 pub mod jobs;
 mod limits;
@@ -20,8 +21,10 @@ pub mod media;
 mod memo;
 pub mod newsroom;
 pub mod route;
+mod seo;
 mod site;
 pub mod site_settings;
+mod sitemaps;
 mod views;
 
 pub use cache::PageCache;
@@ -455,6 +458,10 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{file}", get(static_asset))
         .route("/media/{*key}", get(media::serve))
         .route("/preview/{secret}", get(site::preview))
+        .route("/sitemap.xml", get(sitemaps::index))
+        .route("/news-sitemap.xml", get(sitemaps::news))
+        .route("/sitemaps/{file}", get(sitemaps::file))
+        .route("/robots.txt", get(sitemaps::robots))
         .route("/avatar/{file}", get(comments::avatar))
         .route("/comments", axum::routing::post(comments::post_form))
         .route(

@@ -23,6 +23,28 @@ pub enum ArchiveKind {
     Date(DateSpan),
 }
 
+/// Which feed format: `feed/`, `feed/atom/` or `feed/json/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedFormat {
+    Rss,
+    Atom,
+    Json,
+}
+
+/// What a feed lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedScope {
+    Site,
+    Section(String),
+    Tag(String),
+    Author(String),
+    /// An article's approved comments.
+    Comments {
+        date: NaiveDate,
+        slug: String,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SiteRoute {
     Home,
@@ -36,6 +58,10 @@ pub enum SiteRoute {
     },
     Page {
         slug: String,
+    },
+    Feed {
+        scope: FeedScope,
+        format: FeedFormat,
     },
     /// The canonical form of the requested path (a missing trailing slash, `/page/1/`).
     Redirect(String),
@@ -83,6 +109,23 @@ pub fn parse(raw_path: &str) -> SiteRoute {
 fn route_segments(segs: &[String]) -> SiteRoute {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     match s.as_slice() {
+        ["feed", rest @ ..] => feed(FeedScope::Site, rest),
+        [
+            kind @ ("section" | "tag" | "author"),
+            slug,
+            "feed",
+            rest @ ..,
+        ] => feed(feed_scope(kind, slug), rest),
+        [y, m, d, slug, "feed", rest @ ..] => match day(y, m, d) {
+            Some(date) => feed(
+                FeedScope::Comments {
+                    date,
+                    slug: (*slug).to_owned(),
+                },
+                rest,
+            ),
+            None => SiteRoute::NotFound,
+        },
         ["page", n] => paged(ArchiveKind::Latest, n, "/"),
         [kind @ ("section" | "tag" | "author"), slug] => SiteRoute::Archive {
             kind: taxonomy(kind, slug),
@@ -151,6 +194,25 @@ fn taxonomy(kind: &str, slug: &str) -> ArchiveKind {
         "tag" => ArchiveKind::Tag(slug.to_owned()),
         _ => ArchiveKind::Author(slug.to_owned()),
     }
+}
+
+fn feed_scope(kind: &str, slug: &str) -> FeedScope {
+    match kind {
+        "section" => FeedScope::Section(slug.to_owned()),
+        "tag" => FeedScope::Tag(slug.to_owned()),
+        _ => FeedScope::Author(slug.to_owned()),
+    }
+}
+
+/// `feed/`, `feed/atom/`, `feed/json/`; anything else under `feed/` is not ours.
+fn feed(scope: FeedScope, rest: &[&str]) -> SiteRoute {
+    let format = match rest {
+        [] => FeedFormat::Rss,
+        ["atom"] => FeedFormat::Atom,
+        ["json"] => FeedFormat::Json,
+        _ => return SiteRoute::NotFound,
+    };
+    SiteRoute::Feed { scope, format }
 }
 
 /// `…/page/1/` is the archive's first page under another name: send readers there.
@@ -283,6 +345,52 @@ mod tests {
             SiteRoute::Redirect("/section/politics/".into())
         );
         assert_eq!(parse("/page/1/"), SiteRoute::Redirect("/".into()));
+    }
+
+    #[test]
+    fn feed_paths() {
+        let feed = |scope, format| SiteRoute::Feed { scope, format };
+        assert_eq!(parse("/feed/"), feed(FeedScope::Site, FeedFormat::Rss));
+        assert_eq!(
+            parse("/feed/atom/"),
+            feed(FeedScope::Site, FeedFormat::Atom)
+        );
+        assert_eq!(
+            parse("/feed/json/"),
+            feed(FeedScope::Site, FeedFormat::Json)
+        );
+        assert_eq!(parse("/feed"), SiteRoute::Redirect("/feed/".into()));
+        assert_eq!(
+            parse("/section/city/feed/"),
+            feed(FeedScope::Section("city".into()), FeedFormat::Rss)
+        );
+        assert_eq!(
+            parse("/tag/harbour/feed/atom/"),
+            feed(FeedScope::Tag("harbour".into()), FeedFormat::Atom)
+        );
+        assert_eq!(
+            parse("/author/maya/feed/json/"),
+            feed(FeedScope::Author("maya".into()), FeedFormat::Json)
+        );
+        let d = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap_or_default();
+        assert_eq!(
+            parse("/2026/03/02/bridge-closes/feed/"),
+            feed(
+                FeedScope::Comments {
+                    date: d,
+                    slug: "bridge-closes".into()
+                },
+                FeedFormat::Rss
+            )
+        );
+        for p in [
+            "/feed/rdf/",
+            "/feed/atom/x/",
+            "/section/city/feed/xml/",
+            "/2026/13/02/x/feed/",
+        ] {
+            assert_eq!(parse(p), SiteRoute::NotFound, "{p}");
+        }
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub async fn dispatch(
             article(&state, date, &slug, &reader).await
         }
         SiteRoute::Page { slug } => static_page(&state, &slug).await,
+        SiteRoute::Feed { scope, format } => {
+            crate::feeds::feed(&state, scope, format, &headers).await
+        }
         SiteRoute::Redirect(to) => Ok(redirect(&to, uri.query())),
         SiteRoute::NotFound => Err(SiteError::NotFound),
         SiteRoute::BadRequest(why) => Err(SiteError::BadRequest(why)),
@@ -73,7 +76,7 @@ fn redirect(to: &str, query: Option<&str>) -> Response {
 }
 
 /// Percent-encodes each segment of a path we made from stored slugs.
-fn encode_path(path: &str) -> String {
+pub(crate) fn encode_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for seg in path.split('/') {
         if !seg.is_empty() {
@@ -320,11 +323,14 @@ async fn home(state: &AppState) -> Result<Response, SiteError> {
         latest: latest.iter().map(|a| CardView::new(a, settings)).collect(),
         section_blocks,
     };
-    let meta = MetaView {
-        description: (!settings.tagline.is_empty()).then(|| settings.tagline.clone()),
-        canonical: Some("/".to_owned()),
-        ..Default::default()
-    };
+    let meta = crate::seo::with_url(
+        state,
+        MetaView {
+            description: (!settings.tagline.is_empty()).then(|| settings.tagline.clone()),
+            canonical: Some("/".to_owned()),
+            ..Default::default()
+        },
+    );
     Ok(tagged(
         html(render(state, "home.html", "home", meta, &body).await?),
         PageTags {
@@ -419,7 +425,17 @@ async fn archive(state: &AppState, kind: ArchiveKind, page: u32) -> Result<Respo
         noindex: is_thin_tag,
         prev: paging.prev.clone(),
         next: paging.next.clone(),
+        feeds: if matches!(
+            kind,
+            ArchiveKind::Section(_) | ArchiveKind::Tag(_) | ArchiveKind::Author(_)
+        ) {
+            crate::seo::archive_feeds(&title, &base)
+        } else {
+            Vec::new()
+        },
+        ..Default::default()
     };
+    let meta = crate::seo::with_url(state, meta);
     #[derive(Serialize)]
     struct ArchiveBody {
         archive: ArchiveView,
@@ -451,15 +467,13 @@ async fn archive(state: &AppState, kind: ArchiveKind, page: u32) -> Result<Respo
     ))
 }
 
-/// A section or tag archive whose slug no term has now: 301 to the same page under the
-/// slug of the term its articles went to (renamed, merged, or deleted with its articles
-/// moved), or 404 when there is none.
-async fn moved_term(
+/// Where a section or tag that no longer has `slug` lives now (`/section/new/`), or
+/// not found when no term took its articles.
+pub(crate) async fn renamed_term_path(
     state: &AppState,
     kind: TermKind,
     slug: &str,
-    page: u32,
-) -> Result<Response, SiteError> {
+) -> Result<String, SiteError> {
     let current = state
         .store()
         .renamed_term(kind, slug)
@@ -469,7 +483,19 @@ async fn moved_term(
         TermKind::Section => "section",
         TermKind::Tag => "tag",
     };
-    let mut to = format!("/{word}/{}/", encode_segment(&current));
+    Ok(format!("/{word}/{}/", encode_segment(&current)))
+}
+
+/// A section or tag archive whose slug no term has now: 301 to the same page under the
+/// slug of the term its articles went to (renamed, merged, or deleted with its articles
+/// moved), or 404 when there is none.
+async fn moved_term(
+    state: &AppState,
+    kind: TermKind,
+    slug: &str,
+    page: u32,
+) -> Result<Response, SiteError> {
+    let mut to = renamed_term_path(state, kind, slug).await?;
     if page > 1 {
         to.push_str(&format!("page/{page}/"));
     }
@@ -651,14 +677,21 @@ async fn article_page(
         ..Default::default()
     };
     let corrections = store.corrections(found.summary.id).await?;
-    let image = match found.featured_media_id {
-        // The story column is about 720 px wide at most.
-        Some(id) => store
-            .media(id)
-            .await?
-            .and_then(|r| crate::media::ImageView::of(&r, 720)),
+    let record = match found.featured_media_id {
+        Some(id) => store.media(id).await?,
         None => None,
     };
+    // The story column is about 720 px wide at most.
+    let image = record
+        .as_ref()
+        .and_then(|r| crate::media::ImageView::of(r, 720));
+    let meta = crate::seo::article_meta(
+        state,
+        &found,
+        record.as_ref(),
+        chrome.logo.as_ref().map(|l| l.src.as_str()),
+        meta,
+    );
     let (comments, tags) = crate::comments::view(state, &found, reader, typed).await?;
     let mut view = ArticleView::new(*found, &corrections, settings);
     view.image = image;
@@ -741,11 +774,14 @@ async fn static_page(state: &AppState, page_slug: &str) -> Result<Response, Site
         .public_page(page_slug)
         .await?
         .ok_or(SiteError::NotFound)?;
-    let meta = MetaView {
-        title: Some(page.title.clone()),
-        canonical: Some(format!("/{}/", encode_segment(&page.slug))),
-        ..Default::default()
-    };
+    let meta = crate::seo::with_url(
+        state,
+        MetaView {
+            title: Some(page.title.clone()),
+            canonical: Some(format!("/{}/", encode_segment(&page.slug))),
+            ..Default::default()
+        },
+    );
     #[derive(Serialize)]
     struct PageBody {
         page: Page,

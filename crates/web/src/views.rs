@@ -266,6 +266,39 @@ pub struct MetaView {
     pub noindex: bool,
     pub prev: Option<String>,
     pub next: Option<String>,
+    /// The canonical URL, absolute (`og:url`).
+    pub url: Option<String>,
+    /// `og:type`: `article` on articles; the head says `website` when empty.
+    pub og_type: &'static str,
+    /// W3C datetimes for `article:published_time` / `article:modified_time`.
+    pub published_time: Option<String>,
+    pub modified_time: Option<String>,
+    /// `article:section` and one `article:tag` each.
+    pub section: Option<String>,
+    pub tags: Vec<String>,
+    /// The social-card image (`og:image`, `twitter:image`).
+    pub image: Option<SocialImage>,
+    /// Feeds of this page's own archive, besides the site's.
+    pub feeds: Vec<FeedLink>,
+    /// JSON-LD blocks, already serialized and safe inside `<script>`.
+    pub json_ld: Vec<String>,
+}
+
+/// An image for social cards: absolute URL, with its size when known.
+#[derive(Debug, Clone, Serialize)]
+pub struct SocialImage {
+    pub url: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub alt: String,
+}
+
+/// A `<link rel="alternate">` to a feed.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedLink {
+    pub title: String,
+    pub href: String,
+    pub kind: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
