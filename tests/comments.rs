@@ -557,6 +557,7 @@ async fn approving_a_comment_refreshes_only_the_pages_that_show_it(db: TestDb) {
     let (a, a_path) = story(&site, "River festival returns", 5).await;
     let (_b, b_path) = story(&site, "School meals budget set", 6).await;
     let held = new_id(&post_comment(&site, &a_path, a, &Typed::default(), None, &[]).await);
+    site.settle().await;
     for p in [
         &a_path,
         &b_path,
@@ -597,6 +598,7 @@ async fn comments_close_on_time_even_on_a_cached_page(db: TestDb) {
     };
     let site = site(db, rules).await;
     let (id, path) = story(&site, "Museum reopens after repairs", 24 * 13).await;
+    site.settle().await;
     let page = site.page(&path).await;
     assert!(page.contains("Leave a Reply"));
     assert!(site.state.page_cached(&path));
@@ -1322,7 +1324,7 @@ async fn a_comment_written_by_another_process_drops_only_its_pages(db: TestDb) {
     let (a, a_path) = story(&site, "Night market opens", 5).await;
     let (_b, b_path) = story(&site, "Swimming pool repairs", 6).await;
     // Wait for the follower to have read the stories' own changes first.
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    site.settle().await;
     for p in [&a_path, &b_path] {
         site.get(p).await;
         assert!(site.state.page_cached(p));

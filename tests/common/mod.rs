@@ -323,6 +323,15 @@ impl TestSite {
         }
     }
 
+    /// Waits (up to 5 s) until the change-log follower has read every change so far:
+    /// after that, the cache generation holds still until something is written.
+    pub async fn settle(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !self.state.caught_up().await && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// This site's origin, as a browser on one of its pages would send it.
     pub fn origin(&self) -> String {
         self.base.clone()

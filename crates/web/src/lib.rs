@@ -324,6 +324,15 @@ impl AppState {
         }
     }
 
+    /// Whether this node has read the whole change log (tests wait for it before they
+    /// look at what the page cache holds).
+    pub async fn caught_up(&self) -> bool {
+        match self.0.store.latest_change_id().await {
+            Ok(id) => self.0.followed_change.load(Ordering::Acquire) >= id,
+            Err(_) => false,
+        }
+    }
+
     /// This node changed an article's comments: its pages (and the lists showing its
     /// count) are stale now, not at the next poll.
     pub(crate) fn comments_changed(&self, article_id: i64) {
