@@ -369,20 +369,14 @@ async fn every_refusal_keeps_what_the_reader_typed(db: TestDb) {
     let page = site.page(&path).await;
     assert!(page.contains("Comments are closed."));
     assert!(!page.contains("Leave a Reply"));
-    let origin = site.origin();
-    let id_text = id.to_string();
-    let r = site
-        .post_form(
-            "/comments",
-            &[
-                ("comment_post_ID", id_text.as_str()),
-                ("author", "Late"),
-                ("email", "late@example.net"),
-                ("comment", "Too late to the party"),
-            ],
-            &[("Origin", &origin)],
-        )
-        .await;
+    let r = post_as(
+        &site,
+        id,
+        ("Late", "late@example.net"),
+        "Too late to the party",
+        None,
+    )
+    .await;
     assert_eq!(r.status, 403);
     assert!(r.body.contains("Comments are closed."));
 }
@@ -412,54 +406,38 @@ async fn spam_signals_send_comments_to_the_spam_queue_not_the_bin(db: TestDb) {
         CommentStatus::Spam
     );
     // No stamp at all (a robot posting straight at the endpoint).
-    let origin = site.origin();
-    let id_text = id.to_string();
-    let r = site
-        .post_form(
-            "/comments",
-            &[
-                ("comment_post_ID", id_text.as_str()),
-                ("author", "Bot"),
-                ("email", "bot@example.net"),
-                ("comment", "Posted without the form"),
-            ],
-            &[("Origin", &origin)],
-        )
-        .await;
+    let r = post_as(
+        &site,
+        id,
+        ("Bot", "bot@example.net"),
+        "Posted without the form",
+        None,
+    )
+    .await;
     assert_eq!(status_of(&site, new_id(&r)).await, CommentStatus::Spam);
     // Too fast: the stamp is younger than 3 seconds (a query string renders afresh; a
     // cached page carries an older stamp, which is why the stamp outlives the cache).
     let page = site.page(&format!("{path}?cpage=1")).await;
     let stamp = stamp_in(&page);
-    let r = site
-        .post_form(
-            "/comments",
-            &[
-                ("comment_post_ID", id_text.as_str()),
-                ("author", "Quick"),
-                ("email", "quick@example.net"),
-                ("comment", "Typed in no time at all"),
-                ("masthead_stamp", stamp.as_str()),
-            ],
-            &[("Origin", &origin)],
-        )
-        .await;
+    let r = post_as(
+        &site,
+        id,
+        ("Quick", "quick@example.net"),
+        "Typed in no time at all",
+        Some(&stamp),
+    )
+    .await;
     assert_eq!(status_of(&site, new_id(&r)).await, CommentStatus::Spam);
     // A stamp past its validity.
     site.clock.advance(Duration::hours(49));
-    let r = site
-        .post_form(
-            "/comments",
-            &[
-                ("comment_post_ID", id_text.as_str()),
-                ("author", "Slow"),
-                ("email", "slow@example.net"),
-                ("comment", "Typed over two days"),
-                ("masthead_stamp", stamp.as_str()),
-            ],
-            &[("Origin", &origin)],
-        )
-        .await;
+    let r = post_as(
+        &site,
+        id,
+        ("Slow", "slow@example.net"),
+        "Typed over two days",
+        Some(&stamp),
+    )
+    .await;
     assert_eq!(status_of(&site, new_id(&r)).await, CommentStatus::Spam);
     let word = Typed {
         author: "Seller",
@@ -636,19 +614,30 @@ async fn comments_close_on_time_even_on_a_cached_page(db: TestDb) {
 
 /// A form post without loading the page first.
 async fn post_comment_raw(site: &TestSite, id: i64, text: &str) -> Resp {
+    post_as(site, id, ("Someone", "someone@example.net"), text, None).await
+}
+
+/// A form post as `who` (name, email), with the form's stamp if given.
+async fn post_as(
+    site: &TestSite,
+    id: i64,
+    who: (&str, &str),
+    text: &str,
+    stamp: Option<&str>,
+) -> Resp {
     let origin = site.origin();
     let id = id.to_string();
-    site.post_form(
-        "/comments",
-        &[
-            ("comment_post_ID", id.as_str()),
-            ("author", "Someone"),
-            ("email", "someone@example.net"),
-            ("comment", text),
-        ],
-        &[("Origin", &origin)],
-    )
-    .await
+    let mut form = vec![
+        ("comment_post_ID", id.as_str()),
+        ("author", who.0),
+        ("email", who.1),
+        ("comment", text),
+    ];
+    if let Some(stamp) = stamp {
+        form.push(("masthead_stamp", stamp));
+    }
+    site.post_form("/comments", &form, &[("Origin", &origin)])
+        .await
 }
 
 async fn threads_keep_their_depth_and_long_ones_are_paged(db: TestDb) {
