@@ -329,66 +329,55 @@ async fn bulk_actions_move_several_comments_and_the_queue_pages(db: TestDb) {
     }
     assert_eq!(public_comments(&site, art).await.len(), 3);
 
-    let form = vec![
-        ("action", "spam"),
-        ("back", "status=approved"),
-        ("ids", ids[0].as_str()),
-        ("ids", ids[1].as_str()),
-    ];
-    let r = post(&site, &edith, "/newsroom/comments/bulk", &form).await;
     assert!(
-        follow(&site, &edith, &r)
-            .await
-            .contains("2 comments moved to spam.")
+        bulk(
+            &site,
+            &edith,
+            "spam",
+            "status=approved",
+            &[&ids[0], &ids[1]]
+        )
+        .await
+        .contains("2 comments moved to spam.")
     );
     assert_eq!(public_comments(&site, art).await.len(), 1);
-    let form = vec![
-        ("action", "notspam"),
-        ("back", "status=spam"),
-        ("ids", ids[0].as_str()),
-        ("ids", ids[1].as_str()),
-        ("ids", ids[2].as_str()),
-    ];
-    let r = post(&site, &edith, "/newsroom/comments/bulk", &form).await;
     assert!(
-        follow(&site, &edith, &r)
-            .await
-            .contains("2 comments marked as not spam"),
+        bulk(
+            &site,
+            &edith,
+            "notspam",
+            "status=spam",
+            &[&ids[0], &ids[1], &ids[2]]
+        )
+        .await
+        .contains("2 comments marked as not spam"),
         "the one not in spam is left alone"
     );
-    let form = vec![
-        ("action", "trash"),
-        ("back", "status=approved"),
-        ("ids", ids[0].as_str()),
-        ("ids", ids[1].as_str()),
-    ];
-    let r = post(&site, &edith, "/newsroom/comments/bulk", &form).await;
     assert!(
-        follow(&site, &edith, &r)
-            .await
-            .contains("2 comments moved to the trash.")
+        bulk(
+            &site,
+            &edith,
+            "trash",
+            "status=approved",
+            &[&ids[0], &ids[1]]
+        )
+        .await
+        .contains("2 comments moved to the trash.")
     );
-    let form = vec![
-        ("action", "restore"),
-        ("back", "status=trash"),
-        ("ids", ids[0].as_str()),
-        ("ids", ids[1].as_str()),
-    ];
-    let r = post(&site, &edith, "/newsroom/comments/bulk", &form).await;
     assert!(
-        follow(&site, &edith, &r)
-            .await
-            .contains("2 comments restored.")
+        bulk(
+            &site,
+            &edith,
+            "restore",
+            "status=trash",
+            &[&ids[0], &ids[1]]
+        )
+        .await
+        .contains("2 comments restored.")
     );
     assert_eq!(public_comments(&site, art).await.len(), 3);
-    let form = vec![
-        ("action", "unapprove"),
-        ("back", "status=approved"),
-        ("ids", ids[2].as_str()),
-    ];
-    let r = post(&site, &edith, "/newsroom/comments/bulk", &form).await;
     assert!(
-        follow(&site, &edith, &r)
+        bulk(&site, &edith, "unapprove", "status=approved", &[&ids[2]])
             .await
             .contains("Comment unapproved")
     );
@@ -973,4 +962,12 @@ async fn comment_settings_are_checked_and_a_moderation_word_holds_a_known_author
         .await
         .unwrap();
     assert_eq!(site.state.settings().comments, good);
+}
+
+/// A bulk action on the queue as `who`; returns the queue page it leads back to.
+async fn bulk(site: &TestSite, who: &Person, action: &str, back: &str, ids: &[&String]) -> String {
+    let mut form = vec![("action", action), ("back", back)];
+    form.extend(ids.iter().map(|id| ("ids", id.as_str())));
+    let r = post(site, who, "/newsroom/comments/bulk", &form).await;
+    follow(site, who, &r).await
 }
