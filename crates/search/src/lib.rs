@@ -1,0 +1,256 @@
+//! Masthead's search index: a tantivy index of the published articles, treated as a
+//! rebuildable cache. The web layer feeds it from the store's change log and asks it
+//! questions; this crate knows nothing of the store.
+//!
+//! Ranking is BM25 with the title weighted above the body. Every word is required at
+//! first; when that finds little, a second pass lets each word match its near spellings
+//! (and offers "Did you mean …?"); when even that finds nothing, any word will do.
+
+mod folders;
+pub mod query;
+mod run;
+
+pub use folders::{IndexFolders, OpenError};
+pub use query::Query;
+pub use run::{Hit, SearchRequest, SearchResults, Sort};
+
+use chrono::{DateTime, Utc};
+use std::path::Path;
+use std::sync::Mutex;
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    TextAnalyzer,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+/// Bumped whenever the schema or the analysers change: an index written under another
+/// version is rebuilt rather than misread.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The analyser for titles and bodies: words, lower case, accents folded, English stems.
+const STEMMED: &str = "masthead_en";
+/// The analyser for the spelling vocabulary: the same words, not stemmed.
+const PLAIN: &str = "masthead_words";
+
+/// What the index needs to know about a published article.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexDoc {
+    pub id: i64,
+    pub title: String,
+    /// Plain text: the standfirst and the body, without markup.
+    pub body: String,
+    pub sections: Vec<String>,
+    pub tags: Vec<String>,
+    pub authors: Vec<String>,
+    pub published: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("the search index failed: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("the search index's folder failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Fields {
+    pub id: Field,
+    pub title: Field,
+    pub body: Field,
+    pub words: Field,
+    pub section: Field,
+    pub tag: Field,
+    pub author: Field,
+    pub published: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(STEMMED)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
+    let plain = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(PLAIN)
+            .set_index_option(IndexRecordOption::Basic),
+    );
+    let fields = Fields {
+        id: b.add_i64_field("id", INDEXED | STORED | FAST),
+        title: b.add_text_field("title", text.clone()),
+        body: b.add_text_field("body", text),
+        words: b.add_text_field("words", plain),
+        section: b.add_text_field("section", STRING),
+        tag: b.add_text_field("tag", STRING),
+        author: b.add_text_field("author", STRING),
+        published: b.add_i64_field("published", INDEXED | STORED | FAST),
+    };
+    (b.build(), fields)
+}
+
+fn plain_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+fn stemmed_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// The tokens `analyzer` makes of `text`.
+pub(crate) fn analyse(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
+/// The index: one writer (behind a lock, so one batch at a time) and a reader that sees
+/// each batch once it is committed.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+}
+
+/// How much memory the writer may buffer before it flushes a segment.
+const WRITER_MEMORY: usize = 50_000_000;
+
+impl SearchIndex {
+    /// An index in memory (tests and benchmarks).
+    pub fn in_memory() -> Result<Self, SearchError> {
+        let (schema, _) = schema();
+        Self::with(Index::create_in_ram(schema))
+    }
+
+    /// A new, empty index in `dir` (which must exist and be empty).
+    pub fn create_in(dir: &Path) -> Result<Self, SearchError> {
+        let (schema, _) = schema();
+        Self::with(Index::create_in_dir(dir, schema)?)
+    }
+
+    /// The index in `dir`, refusing one written with another schema.
+    pub fn open_in(dir: &Path) -> Result<Self, SearchError> {
+        let index = Index::open_in_dir(dir)?;
+        let (schema, _) = schema();
+        if index.schema() != schema {
+            return Err(SearchError::Index(tantivy::TantivyError::SchemaError(
+                "the index was written by another version".to_owned(),
+            )));
+        }
+        Self::with(index)
+    }
+
+    fn with(index: Index) -> Result<Self, SearchError> {
+        index.tokenizers().register(STEMMED, stemmed_analyzer());
+        index.tokenizers().register(PLAIN, plain_analyzer());
+        let (_, fields) = schema();
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Self {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+        })
+    }
+
+    /// The change-log id the index has caught up to (kept with each commit).
+    pub fn cursor(&self) -> i64 {
+        self.index
+            .load_metas()
+            .ok()
+            .and_then(|m| m.payload)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// How many articles the index holds.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the last commit recorded a change-log position (a rebuild's batches do
+    /// not, until the last one).
+    pub fn is_complete(&self) -> bool {
+        self.index
+            .load_metas()
+            .ok()
+            .and_then(|m| m.payload)
+            .is_some_and(|p| p.parse::<i64>().is_ok())
+    }
+
+    /// Replaces the `upserts`, removes the `removed` ids, and commits with `cursor` as
+    /// the change-log position reached (`None` while a rebuild is still filling the
+    /// index): searches see all of a batch or none of it.
+    pub fn apply(
+        &self,
+        upserts: &[IndexDoc],
+        removed: &[i64],
+        cursor: Option<i64>,
+    ) -> Result<(), SearchError> {
+        let f = self.fields;
+        let mut writer = match self.writer.lock() {
+            Ok(w) => w,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for id in removed.iter().chain(upserts.iter().map(|d| &d.id)) {
+            writer.delete_term(Term::from_field_i64(f.id, *id));
+        }
+        for d in upserts {
+            let mut doc = TantivyDocument::default();
+            doc.add_i64(f.id, d.id);
+            doc.add_text(f.title, &d.title);
+            doc.add_text(f.body, &d.body);
+            doc.add_text(f.words, &d.title);
+            doc.add_text(f.words, &d.body);
+            for s in &d.sections {
+                doc.add_text(f.section, s);
+            }
+            for t in &d.tags {
+                doc.add_text(f.tag, t);
+            }
+            for a in &d.authors {
+                doc.add_text(f.author, a);
+            }
+            doc.add_i64(f.published, d.published.timestamp());
+            writer.add_document(doc)?;
+        }
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&cursor.map_or_else(|| "building".to_owned(), |c| c.to_string()));
+        commit.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Answers a search; see [`run`].
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
+        run::search(self, request)
+    }
+}
