@@ -49,6 +49,12 @@ enum Command {
     /// Reader comments: a commenter's data exported or erased
     #[command(subcommand)]
     Comments(comments::CommentsCommand),
+    /// Rebuild the search index into a new folder and swap it in (a running server is
+    /// asked to do it itself)
+    Reindex {
+        #[command(flatten)]
+        site: SiteArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -105,6 +111,7 @@ fn main() -> ExitCode {
             Command::User(cmd) => accounts::user(cmd).await,
             Command::Token(cmd) => accounts::token(cmd).await,
             Command::Comments(cmd) => comments::comments(cmd).await,
+            Command::Reindex { site } => reindex(&site).await,
         }
     });
     match result {
@@ -257,6 +264,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         page_cache: cfg.page_cache,
         mail: cfg.mail.clone(),
         media_dir: cfg.data.join("media"),
+        search_dir: Some(cfg.data.join("search")),
         https: site_url.starts_with("https://"),
         site_url,
         trusted_proxies: cfg.trusted_proxies.clone(),
@@ -287,6 +295,46 @@ async fn serve(args: ServeArgs) -> Result<()> {
     axum_serve(listener, app).await?;
     for task in background {
         task.abort();
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// `masthead reindex`: rebuilt here when no server holds the index; otherwise the
+/// running servers are asked through the change log, which every node follows.
+async fn reindex(site: &SiteArgs) -> Result<()> {
+    let file_cfg = config::FileConfig::load(site.config.as_deref())?;
+    let (data, database_url, timezone) = config::resolve_site(site, &file_cfg)?;
+    let store = open_store(&data, &database_url, timezone).await?;
+    let folders = masthead_search::IndexFolders::new(data.join("search"));
+    let shared = store.backend().name() != "SQLite";
+    if let Err(masthead_search::OpenError::Busy) = folders.open_current() {
+        store.request_reindex().await.map_err(store_error)?;
+        say(
+            "A server is using this site's search index, so it has been asked to rebuild it: it builds a new index beside the old one and swaps it in when done (its log says when).",
+        );
+        store.close().await;
+        return Ok(());
+    }
+    let theme = masthead_render::Theme::load(None).map_err(|e| anyhow!("{e}"))?;
+    let settings = SiteSettings {
+        timezone,
+        search_dir: Some(data.join("search")),
+        ..SiteSettings::default()
+    };
+    let state = AppState::new(store.clone(), theme, settings);
+    let started = std::time::Instant::now();
+    let n = state
+        .rebuild_search_index()
+        .await
+        .map_err(|e| anyhow!("cannot rebuild the search index: {e}"))?;
+    say(&format!(
+        "Rebuilt the search index: {n} articles in {:.1} s.",
+        started.elapsed().as_secs_f64()
+    ));
+    if shared {
+        store.request_reindex().await.map_err(store_error)?;
+        say("Other nodes sharing this database have been asked to rebuild theirs.");
     }
     store.close().await;
     Ok(())

@@ -661,3 +661,74 @@ fn a_commenter_can_have_their_data_exported_and_erased() {
     assert!(!ok);
     assert!(err.contains("is not an email address"));
 }
+
+/// How many articles `/api/v1/search?q=` finds.
+fn found(base: &str, q: &str) -> usize {
+    let (status, headers, body) = get(&format!("{base}/api/v1/search?q={q}"));
+    assert_eq!(status, 200, "{body}");
+    headers["x-total-count"].to_str().unwrap().parse().unwrap()
+}
+
+/// Polls (gently: searches are rate-limited) until `q` finds `n` articles.
+fn until_found(base: &str, q: &str, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while found(base, q) != n {
+        assert!(Instant::now() < deadline, "{q} never found {n}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn current_index(data: &Path) -> String {
+    std::fs::read_to_string(data.join("search/current")).unwrap_or_default()
+}
+
+#[test]
+fn the_search_index_is_rebuilt_when_missing_or_broken_and_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("masthead-data");
+    drop(serve(
+        &["--no-demo", "--addr", "127.0.0.1:0"],
+        dir.path(),
+        &[],
+    ));
+    story_in(
+        &data.join("masthead.db"),
+        "Lighthouse keepers return to the point",
+    );
+    // Written while no server ran: the next start finds it (catching up from the
+    // index's own change-log position).
+    let server = serve(&["--addr", "127.0.0.1:0"], dir.path(), &[]);
+    until_found(&server.base, "lighthouse", 1);
+    // With a server running, `reindex` asks it to rebuild; it swaps a new folder in.
+    let before = current_index(&data);
+    let (ok, out, err) = run(&["reindex"], dir.path(), "");
+    assert!(ok, "{err}");
+    assert!(out.contains("asked to rebuild"), "{out}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while current_index(&data) == before {
+        assert!(
+            Instant::now() < deadline,
+            "the server never swapped in a new index"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(found(&server.base, "lighthouse"), 1);
+    drop(server);
+    // A broken index: `reindex` without a server rebuilds it here.
+    let folder = data.join("search").join(current_index(&data).trim());
+    std::fs::write(folder.join("meta.json"), b"{broken").unwrap();
+    let (ok, out, err) = run(&["reindex"], dir.path(), "");
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Rebuilt the search index: 1 articles"),
+        "{out}"
+    );
+    // Broken again, or gone: the server rebuilds it at start and serves meanwhile.
+    std::fs::remove_dir_all(data.join("search")).unwrap();
+    let server = serve(&["--addr", "127.0.0.1:0"], dir.path(), &[]);
+    let (status, _, _) = get(&format!("{}/healthz", server.base));
+    assert_eq!(status, 200);
+    until_found(&server.base, "lighthouse", 1);
+    let folder = data.join("search").join(current_index(&data).trim());
+    assert!(folder.join("meta.json").exists(), "{folder:?}");
+}

@@ -20,11 +20,13 @@ async fn settings_saved_in_the_newsroom_take_effect_at_once(db: TestDb) {
     let site = TestSite::empty(db).await;
     common::seed_sections(&site).await;
     for i in 0..12 {
-        let a = NewArticle::published(
+        let mut a = NewArticle::published(
             format!("City story {i}"),
             "City",
             site.clock.now() - Duration::hours(i + 1),
         );
+        a.body_html = format!("<p>The whole of story {i}.</p>");
+        a.excerpt = format!("The excerpt of story {i}.");
         site.store.save_article(&a).await.unwrap();
     }
     add_user(&site, "ada@example.org", Role::Administrator).await;
@@ -34,6 +36,10 @@ async fn settings_saved_in_the_newsroom_take_effect_at_once(db: TestDb) {
     let form = site.get_with("/newsroom/settings", &headers[..1]).await;
     assert_eq!(form.status, 200);
     assert!(form.body.contains(r#"value="The Test Courier""#));
+    assert!(
+        site.page("/feed/").await.contains("The whole of story 0."),
+        "whole stories by default"
+    );
     let good = [
         ("title", "The Harbour Herald"),
         ("tagline", "News from the quays"),
@@ -42,6 +48,8 @@ async fn settings_saved_in_the_newsroom_take_effect_at_once(db: TestDb) {
         ("language", "en-GB"),
         ("logo", ""),
         ("per_page", "5"),
+        ("feed_items", "3"),
+        ("feed_content", "excerpt"),
     ];
     // Each bad value is refused with its reason, and nothing changes.
     for (field, bad, says) in [
@@ -54,6 +62,11 @@ async fn settings_saved_in_the_newsroom_take_effect_at_once(db: TestDb) {
         ("timezone", "Mars/Olympus_Mons", "not a timezone"),
         ("language", "English", "not a language tag"),
         ("per_page", "0", "between 1 and 100"),
+        (
+            "feed_items",
+            "500",
+            "Stories per feed must be between 1 and 100",
+        ),
         ("logo", "999", "no image 999"),
     ] {
         let form: Vec<(&str, &str)> = good
@@ -84,6 +97,15 @@ async fn settings_saved_in_the_newsroom_take_effect_at_once(db: TestDb) {
         site.page("/section/city/page/3/")
             .await
             .contains("City story 10")
+    );
+    // Feeds: three items, excerpts only.
+    let feed: serde_json::Value = serde_json::from_str(&site.page("/feed/json/").await).unwrap();
+    let items = feed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    let content = items[0]["content_html"].as_str().unwrap();
+    assert!(
+        content.contains("The excerpt of story 0.") && !content.contains("The whole of"),
+        "{content}"
     );
     // Times show in the new timezone; the address is https, so cookies are Secure.
     assert!(city.contains("GMT") || city.contains("BST"), "{city}");

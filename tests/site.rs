@@ -223,9 +223,11 @@ async fn static_pages_are_served_and_site_paths_are_not_pages(db: TestDb) {
     let about = site.page("/about/").await;
     assert!(about.contains("<h1 class=\"headline\">"));
     assert_eq!(site.get("/about").await.header("location"), Some("/about/"));
-    for reserved in ["/search/", "/static/", "/2024/"] {
+    for reserved in ["/static/", "/2024/"] {
         assert_eq!(site.get(reserved).await.status, 404, "{reserved}");
     }
+    // `/search/` is the site's search, never a page.
+    assert!(site.page("/search/").await.contains("<h1>Search</h1>"));
     // `/feed/` is the site's feed, never a page.
     assert_eq!(
         site.get("/feed/").await.header("content-type"),
@@ -444,8 +446,12 @@ async fn assets_have_fingerprinted_names_and_long_lifetimes(db: TestDb) {
 async fn health_answers_when_the_database_does(db: TestDb) {
     let site = TestSite::empty(db).await;
     assert_eq!(site.get("/healthz").await.status, 200);
+    site.discovery_ready().await;
+    let ready = site.get("/readyz").await;
+    assert_eq!(ready.status, 200, "{}", ready.body);
     site.store.close().await;
     assert_eq!(site.get("/healthz").await.status, 503);
+    assert_eq!(site.get("/readyz").await.status, 503);
 }
 
 async fn the_page_cache_can_be_switched_off(db: TestDb) {

@@ -330,6 +330,19 @@ impl TestSite {
         while !self.state.caught_up().await && std::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        self.discovery_ready().await;
+    }
+
+    /// Waits for the search index and related stories to be filled after the start.
+    pub async fn discovery_ready(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !self.state.discovery_ready() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "search and related stories were not ready within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// This site's origin, as a browser on one of its pages would send it.
@@ -428,16 +441,19 @@ pub fn version_in(page: &str) -> String {
 /// Saves an article straight into the store; returns its id and its address.
 pub async fn save(site: &TestSite, a: &masthead_store::NewArticle) -> (i64, String) {
     let id = site.store.save_article(a).await.unwrap().id;
-    let path = site
-        .store
+    (id, path_of(site, id).await)
+}
+
+/// A published article's address.
+pub async fn path_of(site: &TestSite, id: i64) -> String {
+    site.store
         .article(id)
         .await
         .unwrap()
         .unwrap()
         .summary
         .path()
-        .unwrap();
-    (id, path)
+        .unwrap()
 }
 
 /// Text between the first `start` and the next `end` after it.

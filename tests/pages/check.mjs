@@ -60,6 +60,11 @@ async function collectUrls() {
   for (const s of sections) {
     if (await hasNext(s.url)) { urls.add(`${s.url}page/2/`); break; }
   }
+  // Search: the help page, results for a word of the newest story's title, and a
+  // misspelling of it (the page offers "Did you mean").
+  const word = articles[0].title.split(/\W+/).find((w) => w.length >= 6) || 'harbour';
+  const typo = word.slice(0, 2) + word[3] + word[2] + word.slice(4);
+  ['/search', `/search?q=${encodeURIComponent(word)}`, `/search?q=${encodeURIComponent(typo)}&sort=newest`].forEach((u) => urls.add(u));
   urls.add(NOT_FOUND);
   if (tags.length < 2 || authors.length < 2 || sections.length < 2) throw new Error('the API lists too few sections, tags or authors');
   return [...urls];

@@ -601,6 +601,35 @@ try {
     await expectText(a.page, 'table.comments', 'evening buses');
     await check(a.page, 'reported comments');
   });
+  await step('a reader searches, is offered a spelling, and an editor pins a related story', async () => {
+    const title = 'Harbour lights switched on tonight'; // published by the scheduler above
+    const reader = await person(browser);
+    await reader.page.goto(`${BASE}/search`);
+    await check(reader.page, 'search help');
+    // "lights", typed with two letters swapped.
+    await reader.page.getByLabel('Search the stories').fill('lihgts');
+    await Promise.all([reader.page.waitForNavigation(), reader.page.getByRole('button', { name: 'Search', exact: true }).click()]);
+    await expectText(reader.page, '.did-you-mean', 'Did you mean');
+    await check(reader.page, 'search results with a suggestion');
+    await Promise.all([reader.page.waitForNavigation(), reader.page.locator('.did-you-mean a').click()]);
+    await expectText(reader.page, '.search-results', title);
+    if (!(await reader.page.locator('.search-results mark').count())) fail('no highlighted words in the results');
+    await check(reader.page, 'search results');
+    // The editor pins another story under it, by its address.
+    const listed = await (await fetch(`${BASE}/api/v1/articles?per_page=10`)).json();
+    const story = listed.find((x) => x.title === title) ?? fail('the story is not listed');
+    const other = listed.find((x) => x.id !== story.id) ?? fail('no other story');
+    await a.page.goto(`${BASE}/newsroom/articles/${story.id}/related`);
+    await check(a.page, 'related stories and why');
+    await a.page.getByLabel('Pinned stories, first to last').fill(BASE + other.url);
+    await press(a.page, 'Save pins');
+    await expectText(a.page, '[role=status]', 'Saved');
+    await expectText(a.page, '.related-now', 'Pinned');
+    await reader.page.goto(BASE + story.url);
+    const first = await reader.page.locator('.related .card-title').first().innerText();
+    if (first !== other.title) fail(`the pinned story is not first under the article: ${first}`);
+    await check(reader.page, 'article with a pinned related story');
+  });
 } catch (e) {
   console.log(`\nFAIL ${e.message}`);
   status = 1;

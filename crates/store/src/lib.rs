@@ -10,6 +10,7 @@
 mod accounts;
 mod articles;
 mod comments;
+mod discovery;
 mod editing;
 mod error;
 mod mail;
@@ -31,6 +32,7 @@ pub use comments::{
     AdmissionFacts, Comment, CommentFilter, CommentNotice, NewComment, QueueCounts, QueuedComment,
     SpamDecision,
 };
+pub use discovery::SearchMiss;
 pub use editing::{
     AUTOSAVES_KEPT, ArticleState, Correction, Edit, Revision, RevisionContent, RevisionEntry,
     RevisionKind, StatusColumn,

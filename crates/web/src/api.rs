@@ -23,7 +23,9 @@ const MAX_PAGE: u32 = 1_000_000;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/articles", get(list_articles))
+        .route("/search", get(crate::search::api))
         .route("/articles/{id}", get(get_article))
+        .route("/articles/{id}/related", get(related_articles))
         .route(
             "/articles/{id}/comments",
             get(crate::api_comments::list).post(crate::api_comments::create),
@@ -145,7 +147,7 @@ pub struct Editorial {
 }
 
 impl ArticleJson {
-    fn new(a: &ArticleSummary, body_html: Option<String>) -> Self {
+    pub(crate) fn new(a: &ArticleSummary, body_html: Option<String>) -> Self {
         Self {
             id: a.id,
             slug: a.slug.clone(),
@@ -204,7 +206,7 @@ struct ListQuery {
     passthrough: Vec<(String, String)>,
 }
 
-fn parse_positive(name: &str, v: &str, max: u32) -> Result<u32, ApiError> {
+pub(crate) fn parse_positive(name: &str, v: &str, max: u32) -> Result<u32, ApiError> {
     match v.parse::<u32>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(ApiError::bad_param(format!(
@@ -375,6 +377,53 @@ async fn list_articles(
         h.insert(header::LINK, link);
     }
     Ok(res)
+}
+
+/// An article in a related list, with why it is there.
+#[derive(Serialize)]
+struct RelatedJson {
+    #[serde(flatten)]
+    article: ArticleJson,
+    why: String,
+    pinned: bool,
+}
+
+/// `GET /articles/{id}/related?limit=N`: what "You May Also Like" shows (4 by
+/// default, at most 20), each with a `why`.
+async fn related_articles(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_param("the article id must be a whole number"))?;
+    let mut limit = 4;
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        if k == "limit" {
+            limit = parse_positive("limit", &v, 20)?;
+        }
+    }
+    let article = state
+        .store()
+        .public_article_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such article."))?;
+    let body: Vec<RelatedJson> = state
+        .related_stories(&article, limit as usize)
+        .await?
+        .into_iter()
+        .map(|r| RelatedJson {
+            article: ArticleJson::new(&r.article, None),
+            why: r.why,
+            pinned: r.pinned,
+        })
+        .collect();
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=30")],
+        axum::Json(body),
+    )
+        .into_response())
 }
 
 async fn get_article(

@@ -11,6 +11,8 @@ pub enum SiteError {
     BadRequest(&'static str),
     /// A comment for a story that takes none (not published): said without showing it.
     CommentsClosed,
+    /// A client asked too often (searches): said kindly, with when to come back.
+    TooMany(&'static str),
     Internal(String),
 }
 

@@ -17,10 +17,6 @@ use masthead_store::{Article, ArticleFilter, ArticleLookup, TermKind};
 use serde::Serialize;
 use std::fmt::Write;
 
-/// Items per feed.
-const FEED_ITEMS: u32 = 20;
-/// Whole articles in feeds (`true`) or their excerpts.
-const FEED_FULL_TEXT: bool = true;
 const JSON_FEED_VERSION: &str = "https://jsonfeed.org/version/1.1";
 const GENERATOR: &str = "Masthead";
 
@@ -217,7 +213,7 @@ async fn articles_feed(
         }
     };
     let summaries = store
-        .public_articles(&filter, PageRequest::new(1, FEED_ITEMS))
+        .public_articles(&filter, PageRequest::new(1, settings.feed_items))
         .await?;
     let mut items = Vec::with_capacity(summaries.len());
     let mut articles = Vec::with_capacity(summaries.len());
@@ -257,7 +253,7 @@ async fn article_item(state: &AppState, a: &Article) -> Result<Item, SiteError> 
         &crate::site::encode_path(&s.path().unwrap_or_default()),
     );
     let excerpt = comment_text::plain_text_to_html(&s.excerpt);
-    let content_html = if FEED_FULL_TEXT {
+    let content_html = if state.settings().feed_full_text {
         a.body_html.clone()
     } else {
         excerpt.clone()
@@ -341,7 +337,7 @@ async fn comments_feed(
     let page = crate::site::encode_path(&s.path().unwrap_or_default());
     let mut comments = store.approved_comments(s.id).await?;
     comments.reverse();
-    comments.truncate(FEED_ITEMS as usize);
+    comments.truncate(state.settings().feed_items as usize);
     let items: Vec<Item> = comments
         .iter()
         .map(|c| {

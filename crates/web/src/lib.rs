@@ -10,6 +10,7 @@ mod cache;
 pub mod client;
 mod comment_mail;
 mod comments;
+mod discovery;
 mod editorial;
 mod error;
 mod feeds;
@@ -21,6 +22,7 @@ pub mod media;
 mod memo;
 pub mod newsroom;
 pub mod route;
+mod search;
 mod seo;
 mod site;
 pub mod site_settings;
@@ -101,6 +103,14 @@ pub struct SiteSettings {
     pub trusted_proxies: Vec<client::AddressBlock>,
     /// How long mail about comments waits for more to fold into one digest.
     pub comment_digest_delay: Duration,
+    /// How many items a feed lists.
+    pub feed_items: u32,
+    /// Feeds carry whole stories (or only their excerpts).
+    pub feed_full_text: bool,
+    /// Where the search index is kept (in memory when `None`: tests).
+    pub search_dir: Option<std::path::PathBuf>,
+    /// Searches one client may make per minute (0: no limit).
+    pub searches_per_minute: u32,
 }
 
 impl Default for SiteSettings {
@@ -134,6 +144,10 @@ impl Default for SiteSettings {
             comments: masthead_core::comment::CommentRules::default(),
             trusted_proxies: Vec::new(),
             comment_digest_delay: Duration::from_secs(10 * 60),
+            feed_items: 20,
+            feed_full_text: true,
+            search_dir: None,
+            searches_per_minute: 30,
         }
     }
 }
@@ -182,12 +196,15 @@ pub(crate) struct Inner {
     /// restart the first message simply goes out at once).
     pub comment_mail_sent:
         std::sync::Mutex<std::collections::HashMap<i64, chrono::DateTime<chrono::Utc>>>,
+    /// The search index and the related-stories engine.
+    pub discovery: discovery::Discovery,
 }
 
 impl AppState {
     pub fn new(store: Store, theme: Theme, settings: SiteSettings) -> Self {
         let cache = PageCache::new(settings.page_cache);
         let media = Arc::new(masthead_media::FsStorage::at(settings.media_dir.clone()));
+        let discovery = discovery::Discovery::open(settings.search_dir.as_deref());
         Self(Arc::new(Inner {
             store,
             theme,
@@ -206,6 +223,7 @@ impl AppState {
             spam: std::sync::RwLock::new(masthead_spam::Classifier::shipped()),
             comment_mail_wake: tokio::sync::Notify::new(),
             comment_mail_sent: std::sync::Mutex::new(std::collections::HashMap::new()),
+            discovery,
         }))
     }
 
@@ -285,6 +303,9 @@ impl AppState {
                 tick.tick().await;
                 if let Err(e) = state.follow_changes().await {
                     tracing::warn!("cannot read the change log: {e}");
+                }
+                if let Err(e) = state.feed_discovery().await {
+                    tracing::warn!("cannot update the search index: {e}");
                 }
             }
         })
@@ -444,6 +465,7 @@ impl AppState {
             self.0.seen_change.store(id, Ordering::Release);
             self.0.followed_change.store(id, Ordering::Release);
         }
+        self.start_discovery();
     }
 }
 
@@ -464,6 +486,7 @@ pub fn router(state: AppState) -> Router {
     ];
     let mut app = Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/static/{file}", get(static_asset))
         .route("/media/{*key}", get(media::serve))
         .route("/preview/{secret}", get(site::preview))
@@ -471,6 +494,8 @@ pub fn router(state: AppState) -> Router {
         .route("/news-sitemap.xml", get(sitemaps::news))
         .route("/sitemaps/{file}", get(sitemaps::file))
         .route("/robots.txt", get(sitemaps::robots))
+        .route("/search", get(search::page))
+        .route("/search/", get(search::page))
         .route("/avatar/{file}", get(comments::avatar))
         .route("/comments", axum::routing::post(comments::post_form))
         .route(
@@ -520,6 +545,25 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
                 .into_response()
         }
     }
+}
+
+/// Ready for readers' whole load: the database answers and search and related stories
+/// cover every public article (after a start or a rebuild they are filled in the
+/// background while the site already serves).
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let db = state.store().ping().await.is_ok();
+    let discovery = state.discovery_ready();
+    let status = if db && discovery {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = format!(
+        "database: {}\nsearch and related stories: {}\n",
+        if db { "ok" } else { "unavailable" },
+        if discovery { "ready" } else { "building" }
+    );
+    (status, [(header::CACHE_CONTROL, "no-store")], body).into_response()
 }
 
 async fn static_asset(

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 /// Sections and pages for the frame around every page; reloaded when content changes.
 pub(crate) struct Chrome {
-    sections: Vec<Section>,
+    pub(crate) sections: Vec<Section>,
     pages: Vec<Page>,
     /// The curated front page (its banner shows on every page).
     front: masthead_core::front::FrontPage,
@@ -91,7 +91,7 @@ pub(crate) fn encode_path(path: &str) -> String {
 /// A page. Browsers ask again each time (`no-cache`) and get a 304 from the page
 /// cache when nothing changed: a reader who just commented, or whose comment was just
 /// approved, must not be shown their browser's older copy.
-fn html(body: String) -> Response {
+pub(crate) fn html(body: String) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -109,7 +109,7 @@ fn tagged(mut res: Response, tags: PageTags) -> Response {
     res
 }
 
-async fn chrome(state: &AppState) -> Result<Arc<Chrome>, SiteError> {
+pub(crate) async fn chrome(state: &AppState) -> Result<Arc<Chrome>, SiteError> {
     let generation = state.generation();
     if let Some(c) = state.0.chrome.get(generation, &()) {
         return Ok(c);
@@ -139,7 +139,7 @@ struct Frame<'a, T: Serialize> {
     body: &'a T,
 }
 
-async fn render<T: Serialize>(
+pub(crate) async fn render<T: Serialize>(
     state: &AppState,
     template: &str,
     current: &str,
@@ -164,7 +164,7 @@ async fn render<T: Serialize>(
     Ok(state.0.theme.render(template, &frame)?)
 }
 
-async fn error_page(state: &AppState, e: SiteError) -> Response {
+pub(crate) async fn error_page(state: &AppState, e: SiteError) -> Response {
     let (status, title, message) = match &e {
         SiteError::NotFound => (
             StatusCode::NOT_FOUND,
@@ -182,6 +182,7 @@ async fn error_page(state: &AppState, e: SiteError) -> Response {
             "Comments are closed",
             "Comments are closed.",
         ),
+        SiteError::TooMany(why) => (StatusCode::TOO_MANY_REQUESTS, "Slow down", *why),
         SiteError::Internal(detail) => {
             tracing::error!("request failed: {detail}");
             (
@@ -652,7 +653,7 @@ async fn article_page(
         .sections
         .iter()
         .find(|s| s.slug == found.summary.section.slug);
-    let related = related(state, &found.summary, section).await?;
+    let related = related(state, &found).await?;
     let current = section
         .map(|s| top_level_slug(&chrome, s))
         .unwrap_or_default();
@@ -721,47 +722,26 @@ async fn article_page(
     ))
 }
 
-/// "You May Also Like": the newest others in the same section, topped up from the
-/// newest overall, worked out once per content generation for each article. The
-/// discovery work replaces this with real relatedness.
+/// "You May Also Like": worked out once per content generation for each article.
 async fn related(
     state: &AppState,
-    article: &ArticleSummary,
-    section: Option<&Section>,
+    article: &masthead_store::Article,
 ) -> Result<Arc<Vec<ArticleSummary>>, SiteError> {
     let generation = state.generation();
-    if let Some(r) = state.0.related.get(generation, &article.id) {
+    if let Some(r) = state.0.related.get(generation, &article.summary.id) {
         return Ok(r);
     }
-    let store = state.store();
-    let mut exclude = vec![article.id];
-    let mut related = Vec::new();
-    if let Some(s) = section {
-        let filter = ArticleFilter {
-            section_ids: vec![s.id],
-            exclude_ids: exclude.clone(),
-            ..Default::default()
-        };
-        related = store
-            .public_articles(&filter, PageRequest::new(1, 4))
-            .await?;
-    }
-    if related.len() < 4 {
-        exclude.extend(related.iter().map(|a| a.id));
-        let filter = ArticleFilter {
-            exclude_ids: exclude,
-            ..Default::default()
-        };
-        let more = store
-            .public_articles(&filter, PageRequest::new(1, 4 - related.len() as u32))
-            .await?;
-        related.extend(more);
-    }
+    let related: Vec<ArticleSummary> = state
+        .related_stories(article, 4)
+        .await?
+        .into_iter()
+        .map(|r| r.article)
+        .collect();
     let related = Arc::new(related);
     state
         .0
         .related
-        .insert(generation, article.id, related.clone());
+        .insert(generation, article.summary.id, related.clone());
     Ok(related)
 }
 

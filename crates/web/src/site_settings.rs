@@ -23,6 +23,12 @@ pub struct SiteOverrides {
     /// A media-library image shown in the masthead.
     pub logo: Option<i64>,
     pub per_page: Option<u32>,
+    /// Items per feed.
+    #[serde(default)]
+    pub feed_items: Option<u32>,
+    /// Whole stories in feeds (or excerpts).
+    #[serde(default)]
+    pub feed_full_text: Option<bool>,
 }
 
 /// The configuration with the newsroom's values over it.
@@ -49,6 +55,12 @@ pub fn apply(configured: &SiteSettings, o: &SiteOverrides) -> SiteSettings {
     }
     if let Some(n) = o.per_page {
         s.per_page = n;
+    }
+    if let Some(n) = o.feed_items {
+        s.feed_items = n;
+    }
+    if let Some(f) = o.feed_full_text {
+        s.feed_full_text = f;
     }
     s
 }
@@ -169,6 +181,9 @@ pub fn check(o: &SiteOverrides) -> Result<(), String> {
     }
     if o.per_page.is_some_and(|n| !(1..=100).contains(&n)) {
         return Err("Stories per page must be between 1 and 100.".into());
+    }
+    if o.feed_items.is_some_and(|n| !(1..=100).contains(&n)) {
+        return Err("Stories per feed must be between 1 and 100.".into());
     }
     Ok(())
 }

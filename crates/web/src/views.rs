@@ -319,13 +319,17 @@ pub struct PagingView {
 impl PagingView {
     /// Numbered links for an archive whose first page lives at `base` (ending in `/`).
     pub fn new(base: &str, current: u32, page_count: u32) -> Self {
-        let url = |n: u32| {
+        Self::with_urls(current, page_count, |n: u32| {
             if n <= 1 {
                 base.to_owned()
             } else {
                 format!("{base}page/{n}/")
             }
-        };
+        })
+    }
+
+    /// Numbered links whose addresses `url` makes (search pages carry the query).
+    pub fn with_urls(current: u32, page_count: u32, url: impl Fn(u32) -> String) -> Self {
         Self {
             pages: paging::links(current, page_count)
                 .into_iter()

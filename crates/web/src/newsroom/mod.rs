@@ -8,6 +8,7 @@ mod articles;
 mod audit;
 mod comments;
 mod dashboard;
+mod discovery;
 mod front;
 mod media;
 mod pages;
@@ -250,6 +251,34 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (
             spec(Method::POST, "/newsroom/preview", Some(WriteArticles)),
             post(articles::preview),
+        ),
+        (
+            spec(
+                Method::GET,
+                "/newsroom/articles/{id}/related",
+                Some(EditOthers),
+            ),
+            get(discovery::related_form),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/articles/{id}/related",
+                Some(EditOthers),
+            ),
+            post(discovery::save_related),
+        ),
+        (
+            spec(Method::GET, "/newsroom/search-misses", Some(EditOthers)),
+            get(discovery::misses),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/search-misses/clear",
+                Some(EditOthers),
+            ),
+            post(discovery::clear_misses),
         ),
         (
             spec(

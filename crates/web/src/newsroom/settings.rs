@@ -28,6 +28,8 @@ struct SettingsBody {
     timezone: String,
     language: String,
     per_page: String,
+    feed_items: String,
+    feed_full_text: bool,
     logos: Vec<Choice>,
 }
 
@@ -89,6 +91,8 @@ pub(super) async fn settings_form(
         timezone: s.timezone.name().to_owned(),
         language: s.language.clone(),
         per_page: s.per_page.to_string(),
+        feed_items: s.feed_items.to_string(),
+        feed_full_text: s.feed_full_text,
         logos,
     };
     screen(
@@ -126,6 +130,8 @@ pub(super) async fn save_settings(
         timezone: get("timezone"),
         language: get("language"),
         per_page: per_page_text.clone(),
+        feed_items: get("feed_items"),
+        feed_full_text: get("feed_content") != "excerpt",
         logos: Vec::new(),
     };
     let logo = logo_text.parse::<i64>().ok();
@@ -137,6 +143,8 @@ pub(super) async fn save_settings(
         language: Some(typed.language.clone()),
         logo,
         per_page: Some(per_page_text.parse::<u32>().unwrap_or(0)),
+        feed_items: Some(get("feed_items").parse::<u32>().unwrap_or(0)),
+        feed_full_text: Some(get("feed_content") != "excerpt"),
     };
     let mut problem = site_settings::check(&overrides).err();
     if problem.is_none()
