@@ -303,6 +303,9 @@ async fn autosaves_keep_typing_without_touching_the_article_or_the_page_cache(db
     .await;
     let saved = site.store.article(id).await.unwrap().unwrap();
     let public = saved.summary.path().unwrap();
+    // The follower has read the save's change-log row: no later poll starts a new
+    // generation under the page about to be cached.
+    site.settle().await;
     site.page(&public).await;
     assert_eq!(site.state.page_cache_len(), 1, "the story is cached");
     let local = site.store.local_change_count();
