@@ -2,6 +2,7 @@
 //! short batched transactions, so a running site keeps serving (and writing) meanwhile.
 
 pub mod jsonl;
+pub mod wxr;
 
 pub use jsonl::{ImportReport, JsonlOptions, Skipped, import_jsonl};
 
