@@ -232,6 +232,17 @@ async fn the_query_language_and_the_forms_filters(db: TestDb) {
     // The form's own fields.
     let (items, _) = api(&site, &format!("{}&section=city", q("harbour"))).await;
     assert_eq!(items.len(), 2);
+    let (items, _) = api(&site, &format!("{}&author=Maya+Okafor", q("stamina"))).await;
+    assert_eq!(items.len(), 1);
+    let (items, _) = api(&site, &format!("{}&author=nobody", q("stamina"))).await;
+    assert_eq!(items.len(), 0);
+    let page = site
+        .page(&format!("/search?{}&author=Maya+Okafor", q("stamina")))
+        .await;
+    assert!(
+        page.contains(r#"name="author" value="Maya Okafor""#),
+        "the form keeps the author"
+    );
     // A prefix that is not ours is a word.
     assert_eq!(
         search_titles(&site, "Diary: lighthouse keeper").await,

@@ -242,6 +242,7 @@ struct ResultView {
 struct SearchPage {
     q: String,
     section: String,
+    author: String,
     sort: &'static str,
     from: String,
     to: String,
@@ -315,6 +316,7 @@ async fn page_inner(
     let view = SearchPage {
         q: p.q.clone(),
         section: p.section.clone(),
+        author: p.author.clone(),
         sort: if p.sort == Sort::Newest {
             "newest"
         } else {
