@@ -10,6 +10,7 @@ pub mod excerpt;
 pub mod front;
 pub mod paging;
 pub mod password;
+pub mod redirect;
 pub mod slug;
 pub mod totp;
 pub mod workflow;

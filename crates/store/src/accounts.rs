@@ -325,6 +325,35 @@ impl Store {
         Ok(())
     }
 
+    /// The byline an account writes as, if it is linked to one.
+    pub async fn user_author(&self, user_id: i64) -> Result<Option<i64>, StoreError> {
+        let found: Option<Option<i64>> = with_pool!(&self.read, |p| {
+            sqlx::query_scalar("SELECT author_id FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(p)
+                .await?
+        });
+        Ok(found.flatten())
+    }
+
+    /// Links an account to its byline unless it is linked to one already; returns
+    /// whether it was linked now.
+    pub async fn link_user_author(&self, user_id: i64, author_id: i64) -> Result<bool, StoreError> {
+        let now = self.clock.now();
+        let linked = unseen_write_tx!(self, |tx| {
+            sqlx::query(
+                "UPDATE users SET author_id = $1, updated_at = $2 WHERE id = $3 AND author_id IS NULL",
+            )
+            .bind(author_id)
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        });
+        Ok(linked > 0)
+    }
+
     // ------------------------------------------------------------------ sessions
 
     pub async fn create_session(&self, s: &Session) -> Result<(), StoreError> {

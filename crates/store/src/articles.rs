@@ -94,11 +94,11 @@ struct FullRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct ExistingRow {
-    id: i64,
-    slug: String,
-    url_date: Option<NaiveDate>,
-    published_at: Option<DateTime<Utc>>,
+pub(crate) struct ExistingRow {
+    pub id: i64,
+    pub slug: String,
+    pub url_date: Option<NaiveDate>,
+    pub published_at: Option<DateTime<Utc>>,
 }
 
 /// One article's sections, tags or bylines in their stored order, as one text column:
@@ -258,19 +258,29 @@ macro_rules! save_one {
         } else if existing.as_ref().is_some_and(|e| e.slug == base) {
             Some(base)
         } else {
-            let taken: Vec<String> = sqlx::query_scalar(
-                "SELECT slug FROM articles WHERE (slug = $1 OR slug LIKE $2) AND id <> $3",
-            )
-            .bind(&base)
-            .bind(format!("{base}-%"))
-            .bind(self_id)
-            .fetch_all(&mut *$tx)
-            .await?;
-            let mut n = 1;
-            while taken.iter().any(|t| *t == slug::candidate(&base, n)) {
-                n += 1;
+            // Usually the slug is free: one indexed lookup. Only on a clash are the
+            // numbered ones read (a LIKE that no index serves: a scan).
+            let holder: Option<i64> = sqlx::query_scalar("SELECT id FROM articles WHERE slug = $1")
+                .bind(&base)
+                .fetch_optional(&mut *$tx)
+                .await?;
+            if holder.is_none_or(|h| h == self_id) {
+                Some(base)
+            } else {
+                let taken: Vec<String> = sqlx::query_scalar(
+                    "SELECT slug FROM articles WHERE (slug = $1 OR slug LIKE $2) AND id <> $3",
+                )
+                .bind(&base)
+                .bind(format!("{base}-%"))
+                .bind(self_id)
+                .fetch_all(&mut *$tx)
+                .await?;
+                let mut n = 1;
+                while taken.iter().any(|t| *t == slug::candidate(&base, n)) {
+                    n += 1;
+                }
+                Some(slug::candidate(&base, n).into_owned())
             }
-            Some(slug::candidate(&base, n).into_owned())
         };
 
         // The URL date is fixed at first publication and never recomputed (a new site
@@ -446,6 +456,8 @@ macro_rules! save_one {
         Saved { id, created, version }
     }};
 }
+
+pub(crate) use {ensure_term, save_one};
 
 impl Store {
     /// Creates an article owned by `edit.user_id`, keeping its first revision.

@@ -59,7 +59,7 @@ pub struct Comment {
 }
 
 #[derive(sqlx::FromRow)]
-struct CommentRow {
+pub(crate) struct CommentRow {
     id: i64,
     article_id: i64,
     parent_id: Option<i64>,
@@ -108,7 +108,7 @@ impl From<CommentRow> for Comment {
     }
 }
 
-const COLUMNS: &str = "c.id, c.article_id, c.parent_id, c.status, c.previous_status, c.kind, \
+pub(crate) const COLUMNS: &str = "c.id, c.article_id, c.parent_id, c.status, c.previous_status, c.kind, \
     c.author_name, c.author_email, c.author_url, c.body, c.body_format, c.client_ip, c.user_agent, \
     c.user_id, c.reasons, c.spam_score, c.report_count, c.created_at, c.status_changed_at";
 
@@ -185,6 +185,8 @@ macro_rules! recount {
         .await?
     };
 }
+
+pub(crate) use recount;
 
 impl Store {
     /// Keeps a comment; returns its id. Nothing a reader sent is dropped: spam is kept
@@ -322,6 +324,21 @@ impl Store {
             "SELECT {COLUMNS} FROM comments c
              WHERE c.article_id = $1 AND c.status = 'approved' AND c.kind = 'comment'
              ORDER BY c.created_at, c.id"
+        );
+        let rows: Vec<CommentRow> = with_pool!(&self.read, |p| {
+            sqlx::query_as(AssertSqlSafe(sql.clone()))
+                .bind(article_id)
+                .fetch_all(p)
+                .await?
+        });
+        Ok(rows.into_iter().map(Comment::from).collect())
+    }
+
+    /// Every comment on an article, whatever its status or kind, oldest first (for
+    /// moderators' tools, exports and import checks).
+    pub async fn every_comment_on(&self, article_id: i64) -> Result<Vec<Comment>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM comments c WHERE c.article_id = $1 ORDER BY c.created_at, c.id"
         );
         let rows: Vec<CommentRow> = with_pool!(&self.read, |p| {
             sqlx::query_as(AssertSqlSafe(sql.clone()))

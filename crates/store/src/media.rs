@@ -73,6 +73,17 @@ impl Store {
         }))
     }
 
+    /// The image recorded from an upload with this content hash (the oldest, when the
+    /// same file was uploaded more than once).
+    pub async fn media_id_by_hash(&self, hash: &str) -> Result<Option<i64>, StoreError> {
+        Ok(with_pool!(&self.read, |p| {
+            sqlx::query_scalar("SELECT MIN(id) FROM media WHERE hash = $1")
+                .bind(hash)
+                .fetch_one(p)
+                .await?
+        }))
+    }
+
     /// The library, newest first; with `words`, only images whose file name, alt text,
     /// caption or credit hold every word.
     pub async fn media_list(

@@ -256,34 +256,15 @@ const SECTION_MEMBERS: &str = "SELECT article_id AS id FROM article_sections WHE
 impl Store {
     /// Creates or updates a section by slug. A parent must already exist.
     pub async fn upsert_section(&self, s: &NewSection) -> Result<i64, StoreError> {
-        let now = self.clock.now();
-        let parent = match &s.parent_slug {
-            Some(slug) => Some(
-                self.section_by_slug(slug)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound(format!("parent section \"{slug}\"")))?
-                    .id,
-            ),
-            None => None,
-        };
-        let id = write_tx!(self, |tx| {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO sections (slug, name, description, parent_id, position)
-                 VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(position), 0) + 1 FROM sections))
-                 ON CONFLICT (slug) DO UPDATE SET name = excluded.name,
-                     description = excluded.description, parent_id = excluded.parent_id
-                 RETURNING id",
-            )
-            .bind(clean_name(&s.slug))
-            .bind(clean_name(&s.name))
-            .bind(&s.description)
-            .bind(parent)
-            .fetch_one(&mut *tx)
-            .await?;
-            log_change!(tx, "section", id, "update", now);
-            id
-        });
-        Ok(id)
+        if let Some(slug) = &s.parent_slug
+            && self.section_by_slug(slug).await?.is_none()
+        {
+            return Err(StoreError::NotFound(format!("parent section \"{slug}\"")));
+        }
+        let ids = self.import_terms(std::slice::from_ref(s), &[]).await?;
+        ids.get(&s.slug)
+            .copied()
+            .ok_or_else(|| StoreError::NotFound(format!("section \"{}\"", s.slug)))
     }
 
     /// Creates or updates a byline by slug.
