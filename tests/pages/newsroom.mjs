@@ -10,6 +10,7 @@
 //      its page; a story scheduled a minute ahead appears at its time; a slug change
 //      redirects the old address; a correction is dated on the page; unpublishing answers 410;
 //      under "Sections and tags", a renamed section and a merged tag keep their old addresses;
+//      under "Redirects", an old address is refused when mistyped, added, followed and deleted;
 //   7. readers comment on a story: a first comment waits for moderation (its writer alone sees
 //      it), a moderator approves it, a reply threads under it, a duplicate is refused, and a
 //      reported comment reaches the moderators' queue;
@@ -534,6 +535,32 @@ try {
     await expectText(a.page, '[role=status]', 'tags are merged');
     const tag = await answers('/tag/rain/');
     if (tag !== '301 /tag/rainfall/') fail(`the merged tag's address answers ${tag}`);
+  });
+
+  await step('redirects: an old address refused when mistyped, added, followed and deleted', async () => {
+    const answers = async (path) => {
+      const r = await fetch(BASE + path, { redirect: 'manual' });
+      return `${r.status} ${r.headers.get('location') ?? ''}`.trim();
+    };
+    await a.page.goto(`${BASE}/newsroom/redirects`);
+    await check(a.page, 'redirects, with the automatic ones');
+    await a.page.getByLabel(/^Old address/).fill('old-weather-news');
+    await a.page.getByLabel(/^Destination/).fill('/section/weather/');
+    await press(a.page, 'Add the redirect');
+    await expectText(a.page, '[role=alert]', 'start it with a slash');
+    await check(a.page, 'redirects refusing a mistyped address');
+    await a.page.getByLabel(/^Old address/).fill('/old-weather-news');
+    await press(a.page, 'Add the redirect');
+    await expectText(a.page, '[role=status]', 'redirect is added');
+    const followed = await answers('/old-weather-news/');
+    if (followed !== '301 /section/weather/') fail(`the new redirect answers ${followed}`);
+    await Promise.all([a.page.waitForNavigation(), a.page.getByRole('link', { name: 'Edit the redirect for /old-weather-news/' }).click()]);
+    await check(a.page, 'a redirect');
+    await a.page.getByLabel(/^Yes, delete this redirect/).check();
+    await press(a.page, 'Delete the redirect for /old-weather-news/');
+    await expectText(a.page, '[role=status]', 'redirect is deleted');
+    const deleted = await answers('/old-weather-news/');
+    if (deleted !== '404') fail(`the deleted redirect's address answers ${deleted}`);
   });
 
   await step('readers comment: held, approved, replied to in a thread, a duplicate refused, a report queued', async () => {

@@ -21,6 +21,7 @@ pub mod mail;
 pub mod media;
 mod memo;
 pub mod newsroom;
+mod redirects;
 pub mod route;
 mod search;
 mod seo;
@@ -198,6 +199,8 @@ pub(crate) struct Inner {
         std::sync::Mutex<std::collections::HashMap<i64, chrono::DateTime<chrono::Utc>>>,
     /// The search index and the related-stories engine.
     pub discovery: discovery::Discovery,
+    /// The redirected addresses this node answers before its own routes.
+    pub redirects: redirects::Redirects,
 }
 
 impl AppState {
@@ -224,6 +227,7 @@ impl AppState {
             comment_mail_wake: tokio::sync::Notify::new(),
             comment_mail_sent: std::sync::Mutex::new(std::collections::HashMap::new()),
             discovery,
+            redirects: redirects::Redirects::new(),
         }))
     }
 
@@ -333,6 +337,11 @@ impl AppState {
                 {
                     tracing::warn!("cannot read the site's settings: {e}");
                 }
+                // A failed read leaves the cursor where it was: the next poll reads
+                // these changes, and the redirects, again.
+                if changes.iter().any(|(_, entity, _)| entity == "redirect") {
+                    redirects::reload(self).await?;
+                }
                 self.0.seen_change.store(last, Ordering::Release);
             } else {
                 let articles: Vec<i64> = changes.iter().map(|(_, _, id)| *id).collect();
@@ -369,6 +378,7 @@ impl AppState {
             jobs::spawn_scheduler(self),
             comment_mail::spawn_sender(self),
             jobs::spawn_housekeeping(self),
+            redirects::spawn_hit_counter(self),
         ]
     }
 
@@ -465,13 +475,16 @@ impl AppState {
             self.0.seen_change.store(id, Ordering::Release);
             self.0.followed_change.store(id, Ordering::Release);
         }
+        // After the change log's position: a redirect saved meanwhile is read here or
+        // followed later, never missed.
+        redirects::changed(self).await;
         self.start_discovery();
     }
 }
 
-/// The whole application as one router.
-pub fn router(state: AppState) -> Router {
-    let security_headers: [(HeaderName, &'static str); 5] = [
+/// The headers every answer of the public site carries (unless it sets its own).
+pub(crate) fn security_headers() -> [(HeaderName, &'static str); 5] {
+    [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
         (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
@@ -483,7 +496,11 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("permissions-policy"),
             "interest-cohort=()",
         ),
-    ];
+    ]
+}
+
+/// The whole application as one router.
+pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -512,17 +529,22 @@ pub fn router(state: AppState) -> Router {
         .fallback(site::dispatch)
         .layer(axum::middleware::from_fn(limits::reject_overlong))
         .layer(CompressionLayer::new().gzip(true));
-    for (name, value) in security_headers {
+    for (name, value) in security_headers() {
         app = app.layer(SetResponseHeaderLayer::if_not_present(
             name,
             HeaderValue::from_static(value),
         ));
     }
-    // The page cache is the outermost layer: a hit is answered with bytes and headers
-    // kept from the first render, without passing through anything else.
+    // The page cache is the outermost layer but one: a hit is answered with bytes and
+    // headers kept from the first render, without passing through anything else.
+    // Redirects come before it, so an editor can redirect an address the cache holds.
     app.layer(axum::middleware::from_fn_with_state(
         state.clone(),
         cache::page_cache,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        redirects::serve,
     ))
     .with_state(state)
 }

@@ -5,8 +5,8 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use masthead_media::{ImageMetadata, Manifest, MediaKey, process_upload, sizes};
-use masthead_store::{MediaRecord, NewMedia};
+use masthead_media::{ImageMetadata, Manifest, MediaKey, sizes};
+use masthead_store::MediaRecord;
 use serde::Serialize;
 
 /// Where renditions are served from.
@@ -51,23 +51,16 @@ pub async fn accept(
         return Err(UploadRefused::bad(capitalise(&words.join("; "))));
     }
     let settings = state.settings().media.clone();
-    let name: String = file_name
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
-    let name = if name.trim().is_empty() {
-        "upload".to_owned()
-    } else {
-        name
-    };
-    let focal = meta.focal;
-    let for_processing = name.clone();
-    let processed = tokio::task::spawn_blocking(move || {
-        process_upload(&bytes, &for_processing, focal, &settings)
-    })
+    let added = masthead_media::library::add_to_library(
+        state.store(),
+        state.0.media.as_ref(),
+        &settings,
+        file_name,
+        bytes,
+        &meta,
+        Some(uploaded_by),
+    )
     .await
-    .map_err(|e| UploadRefused::internal(&e))?
     .map_err(|e| {
         if e.is_upload_fault() {
             // These sentences may start with the file's own name: keep its case.
@@ -76,35 +69,7 @@ pub async fn accept(
             UploadRefused::internal(&e)
         }
     })?;
-    let storage = &state.0.media;
-    for f in processed.files {
-        let exists = storage
-            .exists(&f.key)
-            .await
-            .map_err(|e| UploadRefused::internal(&e))?;
-        if !exists {
-            storage
-                .put(&f.key, f.bytes)
-                .await
-                .map_err(|e| UploadRefused::internal(&e))?;
-        }
-    }
-    let m = &processed.manifest;
-    let record = NewMedia {
-        hash: m.hash.clone(),
-        file_name: name.clone(),
-        width: i32::try_from(m.width).unwrap_or(i32::MAX),
-        height: i32::try_from(m.height).unwrap_or(i32::MAX),
-        manifest: serde_json::to_string(m).map_err(|e| UploadRefused::internal(&e))?,
-        meta: serde_json::to_string(&meta).map_err(|e| UploadRefused::internal(&e))?,
-        search_text: format!("{name} {} {} {}", meta.alt, meta.caption, meta.credit),
-        uploaded_by: Some(uploaded_by),
-    };
-    state
-        .store()
-        .add_media(&record)
-        .await
-        .map_err(|e| UploadRefused::internal(&e))
+    Ok(added.id)
 }
 
 fn capitalise(s: &str) -> String {

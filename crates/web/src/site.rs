@@ -192,6 +192,16 @@ pub(crate) async fn error_page(state: &AppState, e: SiteError) -> Response {
             )
         }
     };
+    themed_error(state, status, title, message).await
+}
+
+/// The themed error page with `status`, `title` and `message` (`no-store`).
+pub(crate) async fn themed_error(
+    state: &AppState,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+) -> Response {
     #[derive(Serialize)]
     struct ErrorBody<'a> {
         status: u16,

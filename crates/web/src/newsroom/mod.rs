@@ -13,6 +13,7 @@ mod front;
 mod media;
 mod pages;
 mod passwords;
+mod redirects;
 mod revisions;
 mod settings;
 mod sign_in;
@@ -21,6 +22,7 @@ mod users;
 
 pub(crate) use media::focal_point;
 pub use sign_in::setup_link_if_needed;
+pub use users::send_invitation;
 
 // The route table's handlers and the guard's two-factor check, each from its concern's file.
 use account::{
@@ -279,6 +281,30 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 Some(EditOthers),
             ),
             post(discovery::clear_misses),
+        ),
+        (
+            spec(Method::GET, "/newsroom/redirects", Some(EditOthers)),
+            get(redirects::list),
+        ),
+        (
+            spec(Method::POST, "/newsroom/redirects", Some(EditOthers)),
+            post(redirects::create),
+        ),
+        (
+            spec(Method::GET, "/newsroom/redirects/{id}", Some(EditOthers)),
+            get(redirects::edit_form),
+        ),
+        (
+            spec(Method::POST, "/newsroom/redirects/{id}", Some(EditOthers)),
+            post(redirects::update),
+        ),
+        (
+            spec(
+                Method::POST,
+                "/newsroom/redirects/{id}/delete",
+                Some(EditOthers),
+            ),
+            post(redirects::delete),
         ),
         (
             spec(

@@ -133,6 +133,27 @@ pub(super) async fn users(
     .await
 }
 
+/// Queues the invitation mail for a new account: a one-time link to choose a password,
+/// valid for the site's link lifetime. The newsroom's invite form and the importer's
+/// `--create-accounts` both send it through here.
+pub async fn send_invitation(
+    state: &AppState,
+    user: &masthead_store::User,
+    inviter: &str,
+) -> Result<(), String> {
+    let lifetime = state.settings().link_lifetime;
+    mail_link(
+        state,
+        LinkPurpose::Invitation,
+        "/newsroom/invitation/",
+        "invitation",
+        user,
+        inviter,
+        lifetime,
+    )
+    .await
+}
+
 pub(super) async fn invite(
     State(state): State<AppState>,
     Extension(who): Extension<SignedIn>,
@@ -174,18 +195,7 @@ pub(super) async fn invite(
         Ok(None) => return server_error(&"the new account vanished"),
         Err(e) => return server_error(&e),
     };
-    let lifetime = state.settings().link_lifetime;
-    if let Err(e) = mail_link(
-        &state,
-        LinkPurpose::Invitation,
-        "/newsroom/invitation/",
-        "invitation",
-        &user,
-        &who.user.name,
-        lifetime,
-    )
-    .await
-    {
+    if let Err(e) = send_invitation(&state, &user, &who.user.name).await {
         return server_error(&e);
     }
     audit(
