@@ -216,8 +216,55 @@ pub fn resolve_serve(args: &ServeArgs) -> Result<Resolved> {
     })
 }
 
+/// The mail settings `serve` would use, for commands that send mail themselves (the
+/// import's invitations): `masthead.toml` and the same `MASTHEAD_SMTP_*` and
+/// `MASTHEAD_MAIL_FROM` variables the server reads.
+pub fn mail_settings(file: &FileConfig, data: &Path) -> Result<masthead_web::mail::MailSettings> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let port = match var("MASTHEAD_SMTP_PORT") {
+        Some(p) => Some(
+            p.trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("MASTHEAD_SMTP_PORT: \"{p}\" is not a port"))?,
+        ),
+        None => None,
+    };
+    let overrides = MailOverrides {
+        smtp_host: var("MASTHEAD_SMTP_HOST"),
+        smtp_port: port,
+        smtp_security: var("MASTHEAD_SMTP_SECURITY"),
+        smtp_username: var("MASTHEAD_SMTP_USERNAME"),
+        mail_from: var("MASTHEAD_MAIL_FROM"),
+    };
+    mail_from_parts(&overrides, file, data)
+}
+
+/// The mail settings given as flags (or their variables), over the file's.
+struct MailOverrides {
+    smtp_host: Option<String>,
+    smtp_port: Option<u16>,
+    smtp_security: Option<String>,
+    smtp_username: Option<String>,
+    mail_from: Option<String>,
+}
+
 fn resolve_mail(
     args: &ServeArgs,
+    file: &FileConfig,
+    data: &Path,
+) -> Result<masthead_web::mail::MailSettings> {
+    let overrides = MailOverrides {
+        smtp_host: args.smtp_host.clone(),
+        smtp_port: args.smtp_port,
+        smtp_security: args.smtp_security.clone(),
+        smtp_username: args.smtp_username.clone(),
+        mail_from: args.mail_from.clone(),
+    };
+    mail_from_parts(&overrides, file, data)
+}
+
+fn mail_from_parts(
+    args: &MailOverrides,
     file: &FileConfig,
     data: &Path,
 ) -> Result<masthead_web::mail::MailSettings> {

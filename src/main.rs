@@ -6,7 +6,7 @@ mod accounts;
 mod comments;
 mod config;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand};
 use config::{FileConfig, ServeArgs, SiteArgs};
 use masthead_core::SystemClock;
@@ -49,11 +49,30 @@ enum Command {
     /// Reader comments: a commenter's data exported or erased
     #[command(subcommand)]
     Comments(comments::CommentsCommand),
+    /// Export the site
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Rebuild the search index into a new folder and swap it in (a running server is
     /// asked to do it itself)
     Reindex {
         #[command(flatten)]
         site: SiteArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Everything as WordPress eXtended RSS 1.2: articles, pages, sections, tags,
+    /// bylines, approved and held comments, media as attachments
+    Wxr {
+        /// The file to write ("-" for standard output)
+        file: PathBuf,
+        #[command(flatten)]
+        site: SiteArgs,
+        /// The site's public address for links and GUIDs [default: site_url from
+        /// masthead.toml]
+        #[arg(long, env = "MASTHEAD_SITE_URL")]
+        site_url: Option<String>,
     },
 }
 
@@ -74,6 +93,65 @@ enum ImportCommand {
         /// Print nothing but the summary
         #[arg(long)]
         quiet: bool,
+    },
+    /// A WordPress export (WXR 1.0–1.2): authors, categories, tags, posts, pages,
+    /// comments, and redirects from the old addresses
+    Wxr {
+        /// The export file (Tools → Export in WordPress)
+        file: PathBuf,
+        #[command(flatten)]
+        site: SiteArgs,
+        /// The old site's timezone (WXR does not carry it), for posts whose GMT date is
+        /// empty, when it differs from this site's (`--timezone`, which is used otherwise)
+        #[arg(long)]
+        source_timezone: Option<String>,
+        /// Read and report everything, write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Articles per transaction
+        #[arg(long, default_value_t = 200)]
+        batch_size: usize,
+        /// A copy of the old site's wp-content/uploads: featured and inline images are
+        /// imported from it into the media library (otherwise they keep their old
+        /// addresses, and the report lists them)
+        #[arg(long, value_name = "DIR")]
+        uploads: Option<PathBuf>,
+        /// Also make a newsroom account (a contributor) for each author with an email
+        /// and no account yet, linked to their byline and invited by mail; an existing
+        /// account with that email is linked to the byline
+        #[arg(long)]
+        create_accounts: bool,
+        /// Print nothing but the report
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// A Ghost JSON export (Settings → Labs → Export): posts, pages, tags, authors
+    Ghost {
+        /// The export file
+        file: PathBuf,
+        #[command(flatten)]
+        site: SiteArgs,
+        /// This site's address, put where Ghost wrote `__GHOST_URL__` (site-relative
+        /// links otherwise)
+        #[arg(long)]
+        site_url: Option<String>,
+        /// Read and report everything, write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// A folder of Markdown files with front matter (Hugo, Jekyll): articles, and
+    /// redirects from their aliases; dates without an offset are in `--timezone`
+    Markdown {
+        /// The folder (read recursively)
+        dir: PathBuf,
+        #[command(flatten)]
+        site: SiteArgs,
+        /// Read and report everything, write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Articles per transaction
+        #[arg(long, default_value_t = 50)]
+        batch_size: usize,
     },
 }
 
@@ -108,10 +186,47 @@ fn main() -> ExitCode {
                 batch_size,
                 quiet,
             }) => import_jsonl(&file, &site, tag_fields, batch_size, quiet).await,
+            Command::Import(ImportCommand::Wxr {
+                file,
+                site,
+                source_timezone,
+                dry_run,
+                batch_size,
+                uploads,
+                create_accounts,
+                quiet,
+            }) => {
+                let opts = WxrArgs {
+                    source_timezone,
+                    dry_run,
+                    batch_size,
+                    uploads,
+                    create_accounts,
+                    quiet,
+                };
+                import_wxr(&file, &site, &opts).await
+            }
+            Command::Import(ImportCommand::Ghost {
+                file,
+                site,
+                site_url,
+                dry_run,
+            }) => import_ghost(&file, &site, site_url, dry_run).await,
+            Command::Import(ImportCommand::Markdown {
+                dir,
+                site,
+                dry_run,
+                batch_size,
+            }) => import_markdown(&dir, &site, dry_run, batch_size).await,
             Command::User(cmd) => accounts::user(cmd).await,
             Command::Token(cmd) => accounts::token(cmd).await,
             Command::Comments(cmd) => comments::comments(cmd).await,
             Command::Reindex { site } => reindex(&site).await,
+            Command::Export(ExportCommand::Wxr {
+                file,
+                site,
+                site_url,
+            }) => export_wxr(&file, &site, site_url).await,
         }
     });
     match result {
@@ -384,6 +499,252 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down");
+}
+
+async fn export_wxr(file: &Path, site: &SiteArgs, site_url: Option<String>) -> Result<()> {
+    let file_cfg = FileConfig::load(site.config.as_deref())?;
+    let (data, database_url, timezone) = config::resolve_site(site, &file_cfg)?;
+    let Some(site_url) = site_url.or_else(|| file_cfg.site_url.clone()) else {
+        bail!(
+            "give the site's public address with --site-url (links and GUIDs in the export use it)"
+        );
+    };
+    let site_url = site_url.trim().trim_end_matches('/').to_owned();
+    if !(site_url.starts_with("https://") || site_url.starts_with("http://")) {
+        bail!("--site-url must start with http:// or https://; it is {site_url}");
+    }
+    let store = open_store(&data, &database_url, timezone).await?;
+    let opts = masthead_import::wxr::export::ExportOptions::new(site_url);
+    let report = if file.as_os_str() == "-" {
+        let out = std::io::BufWriter::new(std::io::stdout().lock());
+        masthead_import::wxr::export::export_wxr(&store, out, &opts).await
+    } else {
+        let handle = std::fs::File::create(file)
+            .map_err(|e| anyhow!("cannot write {}: {}", file.display(), io_reason(&e)))?;
+        masthead_import::wxr::export::export_wxr(&store, std::io::BufWriter::new(handle), &opts)
+            .await
+    }
+    .map_err(|e| anyhow!("{e}"))?;
+    eprintln!(
+        "exported {} articles, {} pages, {} attachments, {} comments, {} sections, {} tags, {} authors in {:.1} s",
+        report.articles,
+        report.pages,
+        report.attachments,
+        report.comments,
+        report.sections,
+        report.tags,
+        report.authors,
+        report.elapsed.as_secs_f64()
+    );
+    store.close().await;
+    Ok(())
+}
+
+async fn import_markdown(
+    dir: &Path,
+    site: &SiteArgs,
+    dry_run: bool,
+    batch_size: usize,
+) -> Result<()> {
+    let file_cfg = FileConfig::load(site.config.as_deref())?;
+    let (data, database_url, timezone) = config::resolve_site(site, &file_cfg)?;
+    if !dir.is_dir() {
+        bail!("{} is not a folder", dir.display());
+    }
+    let store = open_store(&data, &database_url, timezone).await?;
+    let opts = masthead_import::markdown::MarkdownOptions {
+        timezone,
+        dry_run,
+        batch_size: batch_size.max(1),
+    };
+    let report = masthead_import::markdown::import_markdown(&store, dir, &opts)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    for line in report.lines() {
+        println!("{line}");
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn import_ghost(
+    file: &Path,
+    site: &SiteArgs,
+    site_url: Option<String>,
+    dry_run: bool,
+) -> Result<()> {
+    let file_cfg = FileConfig::load(site.config.as_deref())?;
+    let (data, database_url, timezone) = config::resolve_site(site, &file_cfg)?;
+    let json = std::fs::read(file)
+        .map_err(|e| anyhow!("cannot read {}: {}", file.display(), io_reason(&e)))?;
+    let store = open_store(&data, &database_url, timezone).await?;
+    let opts = masthead_import::ghost::GhostOptions {
+        dry_run,
+        site_url,
+        ..Default::default()
+    };
+    let report = masthead_import::ghost::import_ghost(&store, &json, &opts)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    for line in report.lines() {
+        println!("{line}");
+    }
+    store.close().await;
+    Ok(())
+}
+
+struct WxrArgs {
+    source_timezone: Option<String>,
+    dry_run: bool,
+    batch_size: usize,
+    uploads: Option<PathBuf>,
+    create_accounts: bool,
+    quiet: bool,
+}
+
+async fn import_wxr(file: &Path, site: &SiteArgs, args: &WxrArgs) -> Result<()> {
+    let file_cfg = FileConfig::load(site.config.as_deref())?;
+    let (data, database_url, timezone) = config::resolve_site(site, &file_cfg)?;
+    let source_tz: chrono_tz::Tz = match &args.source_timezone {
+        Some(name) => name.parse().map_err(|_| {
+            anyhow!("--source-timezone: \"{name}\" is not a timezone name such as Europe/London")
+        })?,
+        None => timezone,
+    };
+    let open_file = || {
+        std::fs::File::open(file)
+            .map_err(|e| anyhow!("cannot open {}: {}", file.display(), io_reason(&e)))
+    };
+    let size = open_file()?.metadata().map(|m| m.len()).unwrap_or(0);
+    let store = open_store(&data, &database_url, timezone).await?;
+    let bar = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new(size.saturating_mul(2));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg} [{bar:40}] {bytes}/{total_bytes} ({eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    };
+    // The media folder the server serves `/media/` from (`serve` uses the same one).
+    let media_dir = data.join("media");
+    let uploads = match &args.uploads {
+        None => None,
+        Some(dir) => {
+            if !dir.is_dir() {
+                bail!("--uploads: {} is not a folder", dir.display());
+            }
+            if !args.dry_run {
+                std::fs::create_dir_all(&media_dir).map_err(|e| {
+                    anyhow!(
+                        "cannot create the media folder {}: {}",
+                        media_dir.display(),
+                        io_reason(&e)
+                    )
+                })?;
+            }
+            Some(masthead_import::wxr::UploadsOptions {
+                dir: dir.clone(),
+                storage: Arc::new(masthead_media::FsStorage::at(media_dir.clone())),
+                settings: masthead_media::MediaSettings::default(),
+            })
+        }
+    };
+    let opts = masthead_import::wxr::WxrOptions {
+        timezone: source_tz,
+        dry_run: args.dry_run,
+        batch_size: args.batch_size.max(1),
+        uploads,
+        create_accounts: args.create_accounts,
+    };
+    let mut open = || {
+        open_file()
+            .map(|h| BufReader::with_capacity(1 << 16, h))
+            .map_err(|e| masthead_import::ImportError::Invalid(e.to_string()))
+    };
+    let report = masthead_import::wxr::import_wxr(&store, &mut open, &opts, &mut |pass, pos| {
+        bar.set_message(if pass == 1 { "reading" } else { "importing" });
+        bar.set_position(if pass == 1 { pos } else { size + pos });
+    })
+    .await
+    .map_err(|e| anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    for line in report.lines() {
+        println!("{line}");
+    }
+    if !report.new_account_ids.is_empty() {
+        let sent = invite_imported(&store, &data, &file_cfg, &report.new_account_ids).await;
+        match sent {
+            Ok(line) => println!("{line}"),
+            Err(e) => {
+                store.close().await;
+                return Err(e);
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// Invites the accounts an import made, with the newsroom's invitation mail: queued in
+/// the site's mail queue (a running server would deliver it too), then delivered at once
+/// through the configured SMTP server or into DATA/mail/.
+async fn invite_imported(
+    store: &Store,
+    data: &Path,
+    file_cfg: &FileConfig,
+    ids: &[i64],
+) -> Result<String> {
+    let mail = config::mail_settings(file_cfg, data)?;
+    let where_to = mail.describe();
+    let title = match file_cfg.title.clone() {
+        Some(t) => t,
+        None => store
+            .setting(TITLE)
+            .await
+            .map_err(store_error)?
+            .unwrap_or_else(|| "Masthead".to_owned()),
+    };
+    let theme =
+        masthead_render::Theme::load(file_cfg.theme.as_deref()).map_err(|e| anyhow!("{e}"))?;
+    // The links must name the public site, as `serve` would (MASTHEAD_SITE_URL, else
+    // site_url in masthead.toml); without either, the default listening address.
+    let site_url = std::env::var("MASTHEAD_SITE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .or_else(|| file_cfg.site_url.clone());
+    if site_url.is_none() {
+        say("No site_url is configured: the invitation links name http://127.0.0.1:8080.");
+    }
+    let settings = SiteSettings {
+        title: title.clone(),
+        mail,
+        site_url: site_url.map_or_else(
+            || "http://127.0.0.1:8080".to_owned(),
+            |u| u.trim().trim_end_matches('/').to_owned(),
+        ),
+        ..SiteSettings::default()
+    };
+    let state = AppState::new(store.clone(), theme, settings);
+    let inviter = format!("The {title} import");
+    for id in ids {
+        let Some(user) = store.user(*id).await.map_err(store_error)? else {
+            continue;
+        };
+        masthead_web::newsroom::send_invitation(&state, &user, &inviter)
+            .await
+            .map_err(|e| anyhow!("cannot invite {}: {e}", user.email))?;
+    }
+    let sent = masthead_web::mail::send_due(&state)
+        .await
+        .map_err(store_error)?;
+    Ok(format!(
+        "invitations: {} queued, {sent} sent now ({where_to})",
+        ids.len()
+    ))
 }
 
 async fn import_jsonl(

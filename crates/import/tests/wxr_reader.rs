@@ -6,31 +6,12 @@
 use masthead_import::wxr::{
     Census, Channel, Item, WxrError, WxrErrorKind, WxrEvent, WxrReader, parse_wp_date,
 };
+use masthead_testkit::xmllint::{xmllint_here, xpath_count, xpath_elements, xpath_list};
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
-const XMLLINT: &str = "/usr/bin/xmllint";
+use std::path::PathBuf;
 
 fn fixture(name: &str) -> Option<PathBuf> {
-    let path = masthead_testkit::shared_dir().map(|d| d.join("fixtures/wordpress").join(name));
-    match path {
-        Some(p) if p.is_file() => Some(p),
-        _ => {
-            masthead_testkit::skip(&format!("../shared/fixtures/wordpress/{name} is not here"));
-            None
-        }
-    }
-}
-
-fn xmllint_here() -> bool {
-    if Path::new(XMLLINT).is_file() {
-        true
-    } else {
-        masthead_testkit::skip("xmllint is not installed at /usr/bin/xmllint");
-        false
-    }
+    masthead_testkit::xmllint::wordpress_fixture(name)
 }
 
 /// Everything the reader yields for a file.
@@ -62,136 +43,6 @@ fn read_all(bytes: &[u8]) -> Result<Read, WxrError> {
         out.events.push(ev);
     }
     Ok(out)
-}
-
-/// Answers many XPath expressions with one `xmllint --shell` run. Each answer is the
-/// expression's string value.
-fn xpath_strings(file: &Path, exprs: &[String]) -> Vec<String> {
-    const OPEN: &str = "<@<";
-    const CLOSE: &str = ">@>";
-    let mut script = String::new();
-    for e in exprs {
-        script.push_str(&format!("xpath concat('{OPEN}', string({e}), '{CLOSE}')\n"));
-    }
-    let mut child = Command::new(XMLLINT)
-        .arg("--shell")
-        .arg(file)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(script.as_bytes()).unwrap());
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    let text = String::from_utf8(output.stdout).unwrap();
-    let mut answers = Vec::new();
-    let mut rest = text.as_str();
-    while let Some(start) = rest.find(OPEN) {
-        let after = &rest[start + OPEN.len()..];
-        let end = after.find(CLOSE).unwrap();
-        answers.push(after[..end].to_string());
-        rest = &after[end + CLOSE.len()..];
-    }
-    assert_eq!(answers.len(), exprs.len(), "xmllint answered {text}");
-    answers
-}
-
-fn xpath_count(file: &Path, exprs: &[String]) -> Vec<u64> {
-    xpath_strings(file, exprs)
-        .iter()
-        .map(|s| s.parse::<f64>().unwrap() as u64)
-        .collect()
-}
-
-/// The text values of all nodes an expression selects, from `xmllint --xpath`
-/// (one per line; CDATA wrappers removed). For values without newlines only.
-fn xpath_list(file: &Path, expr: &str) -> Vec<String> {
-    let output = Command::new(XMLLINT)
-        .arg("--xpath")
-        .arg(expr)
-        .arg(file)
-        .output()
-        .unwrap();
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let l = l.trim();
-            l.strip_prefix("<![CDATA[")
-                .and_then(|l| l.strip_suffix("]]>"))
-                .unwrap_or(l)
-                .trim()
-                .to_string()
-        })
-        .filter(|l| !l.is_empty())
-        .collect()
-}
-
-/// The string values of the `<tag>` elements an expression selects, in document order,
-/// from `xmllint --xpath`'s serialization of them (CDATA kept verbatim, references
-/// decoded). `xmllint --shell` shortens long strings, so long values come this way.
-fn xpath_elements(file: &Path, expr: &str, tag: &str) -> Vec<String> {
-    let output = Command::new(XMLLINT)
-        .arg("--xpath")
-        .arg(expr)
-        .arg(file)
-        .output()
-        .unwrap();
-    let text = String::from_utf8(output.stdout).unwrap();
-    let (open, close, empty) = (format!("<{tag}>"), format!("</{tag}>"), format!("<{tag}/>"));
-    let mut values = Vec::new();
-    let mut rest = text.as_str();
-    loop {
-        let (o, e) = (rest.find(&open), rest.find(&empty));
-        match (o, e) {
-            (Some(o), e) if e.is_none_or(|e| o < e) => {
-                let after = &rest[o + open.len()..];
-                let end = after.find(&close).unwrap();
-                values.push(unescape_xml(&after[..end]));
-                rest = &after[end + close.len()..];
-            }
-            (_, Some(e)) => {
-                values.push(String::new());
-                rest = &rest[e + empty.len()..];
-            }
-            _ => break,
-        }
-    }
-    values
-}
-
-fn unescape_xml(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix("<![CDATA[") {
-            let end = after.find("]]>").unwrap();
-            out.push_str(&after[..end]);
-            rest = &after[end + 3..];
-        } else if rest.starts_with('&') {
-            let end = rest.find(';').unwrap();
-            let name = &rest[1..end];
-            let c = match name {
-                "amp" => '&',
-                "lt" => '<',
-                "gt" => '>',
-                "quot" => '"',
-                "apos" => '\'',
-                _ if name.starts_with("#x") => {
-                    char::from_u32(u32::from_str_radix(&name[2..], 16).unwrap()).unwrap()
-                }
-                _ => char::from_u32(name[1..].parse().unwrap()).unwrap(),
-            };
-            out.push(c);
-            rest = &rest[end + 1..];
-        } else {
-            let c = rest.chars().next().unwrap();
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
-        }
-    }
-    out
 }
 
 const ITEM: &str = "//*[local-name()='item']";

@@ -90,6 +90,8 @@
 mod decode;
 mod error;
 pub mod focal;
+#[cfg(feature = "library")]
+pub mod library;
 pub mod metadata;
 mod process;
 mod settings;

@@ -10,6 +10,8 @@
     reason = "test support: a failure here is a failed test"
 )]
 
+pub mod xmllint;
+
 use chrono::{DateTime, TimeZone, Utc};
 use masthead_core::FakeClock;
 use masthead_store::{Store, StoreOptions};

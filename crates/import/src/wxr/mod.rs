@@ -14,9 +14,14 @@
 //! `post_type`, and [`Census`] counts and names the types an importer does not support.
 
 mod census;
+pub mod content;
 mod decode;
+pub mod export;
+mod importer;
+pub mod uploads;
 
 pub use census::{Census, SUPPORTED_POST_TYPES};
+pub use importer::{UploadsOptions, WxrOptions, WxrReport, import_wxr};
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use decode::{Lines, Source};
@@ -480,6 +485,12 @@ impl<R: BufRead> WxrReader<R> {
             reported: false,
             done: false,
         })
+    }
+
+    /// How far the reader is, in bytes of the document as UTF-8 (the file's own size
+    /// when it is UTF-8): for a progress bar.
+    pub fn position(&self) -> u64 {
+        self.xml.buffer_position()
     }
 
     /// The next event, or `None` at the end of the document. After a fatal error every
