@@ -287,9 +287,29 @@ fn io_reason(e: &std::io::Error) -> String {
 }
 
 async fn open_store(data: &Path, database_url: &str, timezone: chrono_tz::Tz) -> Result<Store> {
+    open_store_with(data, database_url, timezone, true).await
+}
+
+/// For bulk jobs (imports, exports): no memory map, so their memory stays flat however
+/// big the database grows.
+async fn open_bulk_store(
+    data: &Path,
+    database_url: &str,
+    timezone: chrono_tz::Tz,
+) -> Result<Store> {
+    open_store_with(data, database_url, timezone, false).await
+}
+
+async fn open_store_with(
+    data: &Path,
+    database_url: &str,
+    timezone: chrono_tz::Tz,
+    memory_map: bool,
+) -> Result<Store> {
     prepare_data_dir(data, database_url)?;
     let mut opts = StoreOptions::new(database_url);
     opts.timezone = timezone;
+    opts.memory_map = memory_map;
     let store = Store::open(&opts, Arc::new(SystemClock))
         .await
         .map_err(store_error)?;
@@ -420,7 +440,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
 async fn reindex(site: &SiteArgs) -> Result<()> {
     let file_cfg = config::FileConfig::load(site.config.as_deref())?;
     let (data, database_url, timezone) = config::resolve_site(site, &file_cfg)?;
-    let store = open_store(&data, &database_url, timezone).await?;
+    let store = open_bulk_store(&data, &database_url, timezone).await?;
     let folders = masthead_search::IndexFolders::new(data.join("search"));
     let shared = store.backend().name() != "SQLite";
     if let Err(masthead_search::OpenError::Busy) = folders.open_current() {
@@ -513,7 +533,7 @@ async fn export_wxr(file: &Path, site: &SiteArgs, site_url: Option<String>) -> R
     if !(site_url.starts_with("https://") || site_url.starts_with("http://")) {
         bail!("--site-url must start with http:// or https://; it is {site_url}");
     }
-    let store = open_store(&data, &database_url, timezone).await?;
+    let store = open_bulk_store(&data, &database_url, timezone).await?;
     let opts = masthead_import::wxr::export::ExportOptions::new(site_url);
     let report = if file.as_os_str() == "-" {
         let out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -551,7 +571,7 @@ async fn import_markdown(
     if !dir.is_dir() {
         bail!("{} is not a folder", dir.display());
     }
-    let store = open_store(&data, &database_url, timezone).await?;
+    let store = open_bulk_store(&data, &database_url, timezone).await?;
     let opts = masthead_import::markdown::MarkdownOptions {
         timezone,
         dry_run,
@@ -577,7 +597,7 @@ async fn import_ghost(
     let (data, database_url, timezone) = config::resolve_site(site, &file_cfg)?;
     let json = std::fs::read(file)
         .map_err(|e| anyhow!("cannot read {}: {}", file.display(), io_reason(&e)))?;
-    let store = open_store(&data, &database_url, timezone).await?;
+    let store = open_bulk_store(&data, &database_url, timezone).await?;
     let opts = masthead_import::ghost::GhostOptions {
         dry_run,
         site_url,
@@ -616,7 +636,7 @@ async fn import_wxr(file: &Path, site: &SiteArgs, args: &WxrArgs) -> Result<()> 
             .map_err(|e| anyhow!("cannot open {}: {}", file.display(), io_reason(&e)))
     };
     let size = open_file()?.metadata().map(|m| m.len()).unwrap_or(0);
-    let store = open_store(&data, &database_url, timezone).await?;
+    let store = open_bulk_store(&data, &database_url, timezone).await?;
     let bar = if args.quiet {
         indicatif::ProgressBar::hidden()
     } else {
@@ -759,7 +779,7 @@ async fn import_jsonl(
     let handle = std::fs::File::open(file)
         .map_err(|e| anyhow!("cannot open {}: {}", file.display(), io_reason(&e)))?;
     let size = handle.metadata().map(|m| m.len()).unwrap_or(0);
-    let store = open_store(&data, &database_url, timezone).await?;
+    let store = open_bulk_store(&data, &database_url, timezone).await?;
     let bar = if quiet {
         indicatif::ProgressBar::hidden()
     } else {

@@ -544,12 +544,12 @@ try {
     };
     await a.page.goto(`${BASE}/newsroom/redirects`);
     await check(a.page, 'redirects, with the automatic ones');
-    await a.page.getByLabel(/^Old address/).fill('old-weather-news');
+    await a.page.getByRole('textbox', { name: /^Old address/ }).fill('old-weather-news');
     await a.page.getByLabel(/^Destination/).fill('/section/weather/');
     await press(a.page, 'Add the redirect');
     await expectText(a.page, '[role=alert]', 'start it with a slash');
     await check(a.page, 'redirects refusing a mistyped address');
-    await a.page.getByLabel(/^Old address/).fill('/old-weather-news');
+    await a.page.getByRole('textbox', { name: /^Old address/ }).fill('/old-weather-news');
     await press(a.page, 'Add the redirect');
     await expectText(a.page, '[role=status]', 'redirect is added');
     const followed = await answers('/old-weather-news/');

@@ -167,6 +167,10 @@ pub struct StoreOptions {
     pub timezone: Tz,
     /// The most connections the pool keeps (readers, for SQLite).
     pub max_connections: u32,
+    /// SQLite: read the file through a memory map. Right for a server (reads become
+    /// memory accesses); a one-off bulk job such as an import turns it off, because
+    /// every mapped page it touches counts in its memory and the whole file is touched.
+    pub memory_map: bool,
 }
 
 impl StoreOptions {
@@ -175,6 +179,7 @@ impl StoreOptions {
             url: url.into(),
             timezone: chrono_tz::UTC,
             max_connections: 8,
+            memory_map: true,
         }
     }
 }
@@ -207,7 +212,10 @@ impl Store {
                 .foreign_keys(true)
                 // Read the file through a shared memory map instead of copying pages into
                 // each connection's small private cache: reads become memory accesses.
-                .pragma("mmap_size", "1073741824")
+                .pragma(
+                    "mmap_size",
+                    if opts.memory_map { "1073741824" } else { "0" },
+                )
                 .pragma("cache_size", "-16384");
             // One writer connection: SQLite takes one writer at a time anyway, and
             // queueing here is fairer than spinning on SQLITE_BUSY.
