@@ -108,10 +108,6 @@ pub(crate) async fn serve(State(state): State<AppState>, req: Request, next: Nex
     if method != Method::GET && method != Method::HEAD {
         return next.run(req).await;
     }
-    let sources = state.0.redirects.current();
-    if sources.is_empty() {
-        return next.run(req).await;
-    }
     let uri = req.uri();
     if uri.path().len() > crate::limits::MAX_PATH
         || uri
@@ -121,27 +117,27 @@ pub(crate) async fn serve(State(state): State<AppState>, req: Request, next: Nex
     {
         return next.run(req).await;
     }
-    let Some(key) = source_key(uri.path(), uri.query()).filter(|k| sources.contains(k)) else {
+    let Some(key) = source_key(uri.path(), uri.query()) else {
         return next.run(req).await;
     };
-    drop(sources);
+    if !state.0.redirects.current().contains(&key) {
+        // Not in this node's set: the site answers. Only when it has nothing there is
+        // the database asked (one indexed lookup), so a redirect saved elsewhere is
+        // never missed while this node's set catches up.
+        let res = next.run(req).await;
+        if res.status() != StatusCode::NOT_FOUND {
+            return res;
+        }
+        return match state.store().redirect_for(&key).await {
+            Ok(Some(hit)) if !leads_back(&hit, &key) => respond(&state, &hit).await,
+            _ => res,
+        };
+    }
     match state.store().redirect_for(&key).await {
         // A redirect that would lead back to its own address (content that moved back
         // to where it once was) is no redirect: the site answers for it.
         Ok(Some(hit)) if leads_back(&hit, &key) => next.run(req).await,
-        Ok(Some(hit)) => {
-            if state.0.redirects.hits.try_send(hit.id).is_err() {
-                tracing::debug!("redirect hit not counted: the queue is full");
-            }
-            let mut res = answer(&state, &hit).await;
-            let headers = res.headers_mut();
-            for (name, value) in crate::security_headers() {
-                if !headers.contains_key(&name) {
-                    headers.insert(name, HeaderValue::from_static(value));
-                }
-            }
-            res
-        }
+        Ok(Some(hit)) => respond(&state, &hit).await,
         // The content it follows is not public: the address is the site's again.
         Ok(None) => next.run(req).await,
         Err(e) => {
@@ -149,6 +145,21 @@ pub(crate) async fn serve(State(state): State<AppState>, req: Request, next: Nex
             next.run(req).await
         }
     }
+}
+
+/// The redirect's answer, counted (off the request path), with the site's headers.
+async fn respond(state: &AppState, hit: &RedirectHit) -> Response {
+    if state.0.redirects.hits.try_send(hit.id).is_err() {
+        tracing::debug!("redirect hit not counted: the queue is full");
+    }
+    let mut res = answer(state, hit).await;
+    let headers = res.headers_mut();
+    for (name, value) in crate::security_headers() {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    res
 }
 
 /// Whether a redirect's destination is the address it was asked for.
