@@ -696,4 +696,42 @@ async fn a_redirect_saved_elsewhere_works_here_within_two_seconds(db: TestDb) {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    // This node has read the delete (and reloaded its set) before the import below.
+    while !site.state.caught_up().await {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(4),
+            "never caught up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    site.settle().await;
+    // An import elsewhere leaves `/?p=41`: the home page answers that address itself
+    // (200, not 404), so only this node's reloaded set can send it on.
+    let imported = other
+        .store
+        .import_articles(
+            &[masthead_store::ImportItem {
+                article: story(&site, "Imported elsewhere", "imported-elsewhere"),
+                comments: Vec::new(),
+                old_addresses: vec!["/?p=41".to_owned()],
+            }],
+            "wordpress",
+        )
+        .await
+        .unwrap();
+    assert_eq!(imported[0].redirects, 1);
+    let started = std::time::Instant::now();
+    loop {
+        let (status, location) = answer(&site, "/?p=41").await;
+        eprintln!("DEBUG {status} {location:?} {:?}", started.elapsed());
+        if status == 301 {
+            assert!(location.unwrap().ends_with("/imported-elsewhere/"));
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "an imported redirect not followed within 2 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

@@ -474,16 +474,7 @@ async fn old_wordpress_addresses_answer_301_with_the_new_home(db: TestDb) {
             encoded += 1;
         }
         for asked in [old_path.clone(), format!("/?p={id}")] {
-            let mut r = site.get(&asked).await;
-            // Seen under a loaded CI only, on the first address asked: a 404 although the
-            // redirect is stored (not yet explained; see the notes). Ask again, bounded.
-            for _ in 0..20 {
-                if r.status == 301 {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-                r = site.get(&asked).await;
-            }
+            let r = site.get(&asked).await;
             if r.status != 301 {
                 let (path, query) = asked.split_once('?').unwrap_or((&asked, ""));
                 let key = masthead_core::redirect::source_key(path, Some(query)).unwrap();

@@ -4,7 +4,7 @@
 //! article's pages (and the lists showing its count), not the whole site.
 
 use crate::sql::{Arg, Sql, bind_args};
-use crate::{Store, StoreError, log_change, unseen_write_tx, with_pool};
+use crate::{Store, StoreError, comment_write_tx, log_change, unseen_write_tx, with_pool};
 use chrono::{DateTime, Utc};
 use masthead_core::comment::CommentStatus;
 use masthead_core::paging::PageRequest;
@@ -194,7 +194,7 @@ impl Store {
     pub async fn add_comment(&self, c: &NewComment) -> Result<i64, StoreError> {
         let now = self.clock.now();
         let status = c.status.unwrap_or(CommentStatus::Held);
-        let id: i64 = unseen_write_tx!(self, |tx| {
+        let id: i64 = comment_write_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO comments (article_id, parent_id, status, kind, author_name, author_email,
                     author_url, body, body_format, client_ip, user_agent, user_id, reasons, spam_score,
@@ -389,7 +389,7 @@ impl Store {
             return Ok(Some(before));
         }
         let now = self.clock.now();
-        unseen_write_tx!(self, |tx| {
+        comment_write_tx!(self, |tx| {
             sqlx::query(
                 "UPDATE comments SET status = $1, previous_status = $2, status_changed_at = $3 WHERE id = $4",
             )
@@ -415,7 +415,7 @@ impl Store {
         body: &str,
     ) -> Result<Option<i64>, StoreError> {
         let now = self.clock.now();
-        Ok(unseen_write_tx!(self, |tx| {
+        Ok(comment_write_tx!(self, |tx| {
             let article: Option<i64> = sqlx::query_scalar(
                 "UPDATE comments SET author_name = $1, author_email = $2, author_url = $3, body = $4
                  WHERE id = $5 RETURNING article_id",
@@ -691,7 +691,7 @@ impl Store {
             return Ok(0);
         }
         let now = self.clock.now();
-        Ok(unseen_write_tx!(self, |tx| {
+        Ok(comment_write_tx!(self, |tx| {
             let articles: Vec<i64> = sqlx::query_scalar(
                 "SELECT DISTINCT article_id FROM comments WHERE author_email = $1",
             )

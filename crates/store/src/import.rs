@@ -190,6 +190,10 @@ impl Store {
                 // One row for the batch: caches drop what shows comment counts.
                 log_change!(tx, "comments", 0_i64, "import", now);
             }
+            if out.iter().any(|i| i.redirects > 0) {
+                // Every node reloads its set of redirected addresses.
+                log_change!(tx, "redirect", 0_i64, "import", now);
+            }
             out
         }))
     }

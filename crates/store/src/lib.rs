@@ -108,21 +108,48 @@ pub(crate) use with_pool;
 
 /// Runs `$body` inside a write transaction bound to `$tx`, commits it, and notes a
 /// local change so this process's caches drop what they rendered before it.
+///
+/// The change log's ids must become visible in their own order: caches and the search
+/// index follow the log by id and never look behind their cursor. SQLite has one writer
+/// at a time, so its ids commit in order. PostgreSQL hands out ids before commit, so
+/// two writers could commit theirs crosswise and a follower move past a change that is
+/// not yet visible; there every such transaction first takes one transaction-scoped
+/// advisory lock (before any row lock, so it cannot deadlock), which makes writers that
+/// log changes take turns, as SQLite's do.
 macro_rules! write_tx {
     ($store:expr, |$tx:ident| $body:expr) => {{
-        let out = $crate::unseen_write_tx!($store, |$tx| $body);
+        let out = $crate::transaction!($store, true, |$tx| $body);
         $store.note_local_change();
         out
     }};
 }
 pub(crate) use write_tx;
 
-/// [`write_tx!`] for writes no reader sees (an autosave): committed without noting a
-/// local change, so typing in the newsroom does not empty the page cache. SQLite's
-/// transaction starts IMMEDIATE so a second process (an import) waits for the write
-/// lock instead of failing half-way.
+/// [`write_tx!`] for comment changes: they take their turn at the change log but note no
+/// local change, because a comment makes stale only its article's pages, which the node
+/// drops itself (`comments_changed`) instead of starting a new generation.
+macro_rules! comment_write_tx {
+    ($store:expr, |$tx:ident| $body:expr) => {
+        $crate::transaction!($store, true, |$tx| $body)
+    };
+}
+pub(crate) use comment_write_tx;
+
+/// [`write_tx!`] for writes no reader sees (an autosave, the mail queue): committed
+/// without noting a local change, so typing in the newsroom does not empty the page
+/// cache, and without taking turns. They must not log changes.
 macro_rules! unseen_write_tx {
     ($store:expr, |$tx:ident| $body:expr) => {
+        $crate::transaction!($store, false, |$tx| $body)
+    };
+}
+pub(crate) use unseen_write_tx;
+
+/// A write transaction; `$logs_changes` says whether it takes its turn at the change log
+/// (see [`write_tx!`]). SQLite's transaction starts IMMEDIATE so a second process (an
+/// import) waits for the write lock instead of failing half-way.
+macro_rules! transaction {
+    ($store:expr, $logs_changes:expr, |$tx:ident| $body:expr) => {
         match &$store.write {
             $crate::Pool::Sqlite(p) => {
                 let mut $tx = p.begin_with("BEGIN IMMEDIATE").await?;
@@ -132,6 +159,12 @@ macro_rules! unseen_write_tx {
             }
             $crate::Pool::Postgres(p) => {
                 let mut $tx = p.begin().await?;
+                if $logs_changes {
+                    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                        .bind($crate::CHANGE_LOG_TURN)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
                 let out = $body;
                 $tx.commit().await?;
                 out
@@ -139,7 +172,10 @@ macro_rules! unseen_write_tx {
         }
     };
 }
-pub(crate) use unseen_write_tx;
+pub(crate) use transaction;
+
+/// The PostgreSQL advisory lock writers that log changes take in turn ("MHCHANGE").
+pub(crate) const CHANGE_LOG_TURN: i64 = 0x4d48_4348_414e_4745;
 
 /// Appends a row to the change log inside the caller's transaction: what readers'
 /// caches and the search index follow.

@@ -26,6 +26,7 @@ backend_tests!(
     nested_sections_include_their_children,
     bylines_keep_their_order_and_repeats_are_dropped,
     every_write_appends_to_the_change_log,
+    a_follower_misses_no_change_however_writers_interleave,
     static_pages_are_found_by_slug_when_published,
     times_round_trip_exactly,
     set_listings_match_a_reference_and_follow_status_changes,
@@ -443,6 +444,52 @@ async fn every_write_appends_to_the_change_log(t: TestStore) {
         .unwrap();
     assert!(s.latest_change_id().await.unwrap() >= after_one + 2);
     assert_eq!(s.local_change_count(), local + 2, "one commit per batch");
+}
+
+/// Caches and the search index follow the change log by id: a change must never
+/// become visible after one with a higher id, or a follower that has moved past it
+/// never sees it (PostgreSQL hands out ids before commit, in no particular order).
+async fn a_follower_misses_no_change_however_writers_interleave(t: TestStore) {
+    let s = t.store.clone();
+    let before = s.latest_change_id().await.unwrap();
+    let writers: Vec<_> = (0..6)
+        .map(|w| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                for i in 0..25 {
+                    s.save_article(&article(&format!("Writer {w} story {i}"), "City", 1))
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut cursor = before;
+    let mut read = |changes: Vec<(i64, String, i64)>, cursor: &mut i64| {
+        if let Some(&(last, _, _)) = changes.last() {
+            *cursor = last;
+        }
+        seen.extend(changes.into_iter().map(|(id, _, _)| id));
+    };
+    while !writers.iter().all(|w| w.is_finished()) {
+        read(s.changes_after(cursor, 1000).await.unwrap(), &mut cursor);
+        tokio::task::yield_now().await;
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    read(s.changes_after(cursor, 100_000).await.unwrap(), &mut cursor);
+    let all: std::collections::BTreeSet<i64> = s
+        .changes_after(before, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .collect();
+    assert!(all.len() >= 150, "{}", all.len());
+    let missed: Vec<_> = all.difference(&seen).collect();
+    assert!(missed.is_empty(), "the follower never saw {missed:?}");
 }
 
 async fn static_pages_are_found_by_slug_when_published(t: TestStore) {
