@@ -9,6 +9,12 @@ pub(crate) enum Arg {
     Text(String),
     Time(DateTime<Utc>),
     Date(NaiveDate),
+    Bool(bool),
+    // Typed NULLs: PostgreSQL refuses an untyped one in a date or number column.
+    OptInt(Option<i64>),
+    OptText(Option<String>),
+    OptTime(Option<DateTime<Utc>>),
+    OptDate(Option<NaiveDate>),
 }
 
 #[derive(Debug, Default, Clone)]
@@ -46,6 +52,18 @@ impl Sql {
         self
     }
 
+    /// Appends `(a, b, c)` placeholders for a list of texts.
+    pub fn bind_texts(&mut self, texts: &[String]) -> &mut Self {
+        self.push("(");
+        for (i, t) in texts.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(Arg::Text(t.clone()));
+        }
+        self.push(")")
+    }
+
     /// Appends `(a, b, c)` placeholders for a list of ids.
     pub fn bind_ids(&mut self, ids: &[i64]) -> &mut Self {
         self.push("(");
@@ -69,12 +87,86 @@ macro_rules! bind_args {
                 $crate::sql::Arg::Text(v) => q.bind(v.clone()),
                 $crate::sql::Arg::Time(v) => q.bind(*v),
                 $crate::sql::Arg::Date(v) => q.bind(*v),
+                $crate::sql::Arg::Bool(v) => q.bind(*v),
+                $crate::sql::Arg::OptInt(v) => q.bind(*v),
+                $crate::sql::Arg::OptText(v) => q.bind(v.clone()),
+                $crate::sql::Arg::OptTime(v) => q.bind(*v),
+                $crate::sql::Arg::OptDate(v) => q.bind(*v),
             };
         }
         q
     }};
 }
 pub(crate) use bind_args;
+
+/// How many rows one multi-row statement carries: SQLite allows 32,766 bound values,
+/// PostgreSQL 65,535; a thousand rows is past the point where more saves anything.
+pub(crate) fn rows_per_statement(width: usize) -> usize {
+    (30_000 / width.max(1)).clamp(1, 1000)
+}
+
+/// `{head} VALUES ($1, $2), ($3, $4) {tail}` for `rows` rows of `width` values.
+pub(crate) fn values_sql(head: &str, tail: &str, width: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * width * 6);
+    sql.push_str(head);
+    sql.push_str(" VALUES ");
+    let mut n = 0;
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for col in 0..width {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            sql.push('$');
+            sql.push_str(&n.to_string());
+        }
+        sql.push(')');
+    }
+    sql.push(' ');
+    sql.push_str(tail);
+    sql
+}
+
+/// Inserts rows of `$width` values (`$args`, row after row) with as few statements as
+/// the backends allow: `$head` names the table and columns, `$tail` follows the
+/// values (an `ON CONFLICT`, a `RETURNING`). Bulk writes (an import) cost a statement per
+/// thousand rows instead of one per row. Evaluates to the rows `$tail` returns, as `$T`.
+macro_rules! insert_rows_returning {
+    ($tx:expr, $head:expr, $tail:expr, $width:expr, $args:expr, $T:ty) => {{
+        let args: &[$crate::sql::Arg] = $args;
+        let width: usize = $width;
+        let mut out: Vec<$T> = Vec::with_capacity(args.len() / width.max(1));
+        for chunk in args.chunks($crate::sql::rows_per_statement(width) * width) {
+            let sql = $crate::sql::values_sql($head, $tail, width, chunk.len() / width);
+            let q = sqlx::query_as::<_, $T>(sqlx::AssertSqlSafe(sql));
+            out.extend(
+                $crate::sql::bind_args!(q, chunk)
+                    .fetch_all(&mut *$tx)
+                    .await?,
+            );
+        }
+        out
+    }};
+}
+pub(crate) use insert_rows_returning;
+
+/// [`insert_rows_returning!`] for rows nobody reads back.
+macro_rules! insert_rows {
+    ($tx:expr, $head:expr, $width:expr, $args:expr) => {{
+        let args: &[$crate::sql::Arg] = $args;
+        let width: usize = $width;
+        for chunk in args.chunks($crate::sql::rows_per_statement(width) * width) {
+            let sql = $crate::sql::values_sql($head, "", width, chunk.len() / width);
+            let q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            $crate::sql::bind_args!(q, chunk).execute(&mut *$tx).await?;
+        }
+    }};
+}
+pub(crate) use insert_rows;
 
 /// A `LIKE` pattern matching text that contains `word` (lower-cased), with LIKE's own
 /// wildcards in it taken literally (use with `ESCAPE '\'`).

@@ -27,6 +27,7 @@ backend_tests!(
     bylines_keep_their_order_and_repeats_are_dropped,
     every_write_appends_to_the_change_log,
     a_follower_misses_no_change_however_writers_interleave,
+    an_imported_batch_numbers_clashing_slugs_threads_comments_and_updates_repeats,
     static_pages_are_found_by_slug_when_published,
     times_round_trip_exactly,
     set_listings_match_a_reference_and_follow_status_changes,
@@ -490,6 +491,111 @@ async fn a_follower_misses_no_change_however_writers_interleave(t: TestStore) {
     assert!(all.len() >= 150, "{}", all.len());
     let missed: Vec<_> = all.difference(&seen).collect();
     assert!(missed.is_empty(), "the follower never saw {missed:?}");
+}
+
+/// A batch of new articles is written together (multi-row statements): slugs that clash
+/// with the site or within the batch are numbered, threads keep their shape whatever
+/// order the replies come in, counts and terms are right, and an article the batch
+/// repeats is updated, as one save after another would have it.
+async fn an_imported_batch_numbers_clashing_slugs_threads_comments_and_updates_repeats(
+    t: TestStore,
+) {
+    use masthead_core::comment::CommentStatus;
+    use masthead_store::{ImportComment, ImportItem, NewComment};
+    let s = &t.store;
+    s.save_article(&article("Harbour Opens", "City", 3))
+        .await
+        .unwrap();
+    let item = |ext: &str, title: &str, comments: Vec<ImportComment>| {
+        let mut a = article(title, "Port News", 2);
+        a.external_id = Some(ext.to_owned());
+        a.tags = vec![
+            "Ferries".to_owned(),
+            "ferries".to_owned(),
+            "Tides".to_owned(),
+        ];
+        a.authors = vec!["Ana Ruiz".to_owned(), "Bo Lin".to_owned()];
+        ImportItem {
+            article: a,
+            comments,
+            old_addresses: vec![format!("/?p={ext}")],
+        }
+    };
+    let comment = |ext: &str, parent: Option<&str>, status| ImportComment {
+        external_id: ext.to_owned(),
+        parent_external_id: parent.map(str::to_owned),
+        comment: NewComment {
+            status: Some(status),
+            author_name: format!("Reader {ext}"),
+            body: format!("Comment {ext}"),
+            ..NewComment::default()
+        },
+    };
+    let thread = vec![
+        comment("c3", Some("c2"), CommentStatus::Approved),
+        comment("c2", Some("c1"), CommentStatus::Held),
+        comment("c1", None, CommentStatus::Approved),
+        comment("c4", Some("elsewhere"), CommentStatus::Approved),
+    ];
+    let done = s
+        .import_articles(
+            &[
+                item("1", "Harbour Opens", thread),
+                item("2", "Harbour Opens", Vec::new()),
+                item("3", "", Vec::new()),
+                item("1", "Harbour Opens Again", Vec::new()),
+            ],
+            "wordpress",
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 4);
+    assert!(done[0].saved.created && done[1].saved.created && done[2].saved.created);
+    assert!(!done[3].saved.created, "the repeat updates the first");
+    assert_eq!(done[3].saved.id, done[0].saved.id);
+    assert_eq!((done[0].comments_created, done[0].redirects), (4, 1));
+    let first = s.article(done[0].saved.id).await.unwrap().unwrap();
+    let second = s.article(done[1].saved.id).await.unwrap().unwrap();
+    let third = s.article(done[2].saved.id).await.unwrap().unwrap();
+    assert_eq!(first.summary.title, "Harbour Opens Again");
+    // It was written as harbour-opens-2, then renamed by the repeat (as a save renames).
+    assert_eq!(first.summary.slug, "harbour-opens-again");
+    assert_eq!(second.summary.slug, "harbour-opens-3");
+    assert_eq!(third.summary.slug, done[2].saved.id.to_string());
+    assert_eq!(
+        first
+            .summary
+            .tags
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Ferries", "Tides"]
+    );
+    assert_eq!(
+        first
+            .summary
+            .authors
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Ana Ruiz", "Bo Lin"]
+    );
+    assert_eq!(first.summary.sections[0].name, "Port News");
+    let comments = s.every_comment_on(done[0].saved.id).await.unwrap();
+    let by_body = |b: &str| {
+        comments
+            .iter()
+            .find(|c| c.body == format!("Comment {b}"))
+            .unwrap()
+    };
+    assert_eq!(by_body("c1").parent_id, None);
+    assert_eq!(by_body("c2").parent_id, Some(by_body("c1").id));
+    assert_eq!(by_body("c3").parent_id, Some(by_body("c2").id));
+    assert_eq!(by_body("c4").parent_id, None);
+    assert_eq!(first.summary.comment_count, 3, "approved ones");
+    let hit = s.redirect_for("/?p=2").await.unwrap().unwrap();
+    assert_eq!(hit.status, 301);
+    assert!(hit.location.unwrap().ends_with("/harbour-opens-3/"));
 }
 
 async fn static_pages_are_found_by_slug_when_published(t: TestStore) {
