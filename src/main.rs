@@ -455,6 +455,7 @@ async fn reindex(site: &SiteArgs) -> Result<()> {
     let settings = SiteSettings {
         timezone,
         search_dir: Some(data.join("search")),
+        related_stories: false,
         ..SiteSettings::default()
     };
     let state = AppState::new(store.clone(), theme, settings);
@@ -685,11 +686,16 @@ async fn import_wxr(file: &Path, site: &SiteArgs, args: &WxrArgs) -> Result<()> 
             .map(|h| BufReader::with_capacity(1 << 16, h))
             .map_err(|e| masthead_import::ImportError::Invalid(e.to_string()))
     };
-    let report = masthead_import::wxr::import_wxr(&store, &mut open, &opts, &mut |pass, pos| {
+    let indexer = search_indexer(&store, &data, timezone, args.dry_run);
+    let mut progress = |pass, pos| {
         bar.set_message(if pass == 1 { "reading" } else { "importing" });
         bar.set_position(if pass == 1 { pos } else { size + pos });
-    })
-    .await
+    };
+    let import = masthead_import::wxr::import_wxr(&store, &mut open, &opts, &mut progress);
+    let report = match &indexer {
+        Some(state) => state.index_while(import).await,
+        None => import.await,
+    }
     .map_err(|e| anyhow!("{e}"))?;
     bar.finish_and_clear();
     for line in report.lines() {
@@ -707,6 +713,34 @@ async fn import_wxr(file: &Path, site: &SiteArgs, args: &WxrArgs) -> Result<()> 
     }
     store.close().await;
     Ok(())
+}
+
+/// What keeps the site's search index fed while an import runs in this process, so
+/// imported articles are searchable when it ends: none for a dry run, or when a server
+/// holds the index (its own change-log follower indexes them).
+fn search_indexer(
+    store: &Store,
+    data: &Path,
+    timezone: chrono_tz::Tz,
+    dry_run: bool,
+) -> Option<AppState> {
+    let dir = data.join("search");
+    if dry_run
+        || matches!(
+            masthead_search::IndexFolders::new(&dir).open_current(),
+            Err(masthead_search::OpenError::Busy)
+        )
+    {
+        return None;
+    }
+    let theme = masthead_render::Theme::load(None).ok()?;
+    let settings = SiteSettings {
+        timezone,
+        search_dir: Some(dir),
+        related_stories: false,
+        ..SiteSettings::default()
+    };
+    Some(AppState::new(store.clone(), theme, settings))
 }
 
 /// Invites the accounts an import made, with the newsroom's invitation mail: queued in

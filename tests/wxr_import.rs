@@ -656,6 +656,24 @@ xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:wp=\"http://wordpress.org/ex
                 .unwrap()
                 .is_empty()
         );
+        // The command kept the site's search index fed as it went: the public article
+        // is found by a word of its body, the others are not there, and the index has
+        // read the whole change log (a server starting on it has nothing to redo).
+        let index = masthead_search::IndexFolders::new(data.join("search"))
+            .open_current()
+            .unwrap();
+        assert_eq!(index.len(), 1);
+        assert_eq!(index.cursor(), store.latest_change_id().await.unwrap());
+        let found = index
+            .search(&masthead_search::SearchRequest::new(
+                masthead_search::Query::parse("line two"),
+            ))
+            .unwrap();
+        assert_eq!(
+            found.hits.iter().map(|h| h.id).collect::<Vec<_>>(),
+            [a.summary.id]
+        );
+        drop(index);
         // Every status lands as ours; a draft's empty GMT date is no publication time.
         for (n, status) in [
             (8, ArticleStatus::Private),

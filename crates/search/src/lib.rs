@@ -214,11 +214,16 @@ impl SearchIndex {
         removed: &[i64],
         cursor: Option<i64>,
     ) -> Result<(), SearchError> {
+        self.stage(upserts, removed)?;
+        self.commit(cursor)
+    }
+
+    /// [`Self::apply`] without the commit: the writer indexes on its own thread and
+    /// keeps the work until [`Self::commit`] (a bulk import commits once, at its end,
+    /// instead of writing and merging a segment per batch). Searches do not see it yet.
+    pub fn stage(&self, upserts: &[IndexDoc], removed: &[i64]) -> Result<(), SearchError> {
         let f = self.fields;
-        let mut writer = match self.writer.lock() {
-            Ok(w) => w,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let writer = self.writer();
         for id in removed.iter().chain(upserts.iter().map(|d| &d.id)) {
             writer.delete_term(Term::from_field_i64(f.id, *id));
         }
@@ -241,12 +246,26 @@ impl SearchIndex {
             doc.add_i64(f.published, d.published.timestamp());
             writer.add_document(doc)?;
         }
+        Ok(())
+    }
+
+    /// Commits what was staged, recording `cursor` (see [`Self::apply`]), and shows it
+    /// to searches.
+    pub fn commit(&self, cursor: Option<i64>) -> Result<(), SearchError> {
+        let mut writer = self.writer();
         let mut commit = writer.prepare_commit()?;
         commit.set_payload(&cursor.map_or_else(|| "building".to_owned(), |c| c.to_string()));
         commit.commit()?;
         drop(writer);
         self.reader.reload()?;
         Ok(())
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+        match self.writer.lock() {
+            Ok(w) => w,
+            Err(poisoned) => poisoned.into_inner(),
+        }
     }
 
     /// Answers a search; see [`run`].

@@ -105,8 +105,17 @@ pub(crate) fn rows_per_statement(width: usize) -> usize {
     (30_000 / width.max(1)).clamp(1, 1000)
 }
 
-/// `{head} VALUES ($1, $2), ($3, $4) {tail}` for `rows` rows of `width` values.
-pub(crate) fn values_sql(head: &str, tail: &str, width: usize, rows: usize) -> String {
+/// `{head} VALUES ($1, $2), ($3, $4) {tail}` for `rows` rows of `width` values; with
+/// anonymous `?` placeholders instead when not `numbered` (SQLite: finding a numbered
+/// parameter's name is a walk through the statement's list, so binding thousands of
+/// them costs the square of their number).
+pub(crate) fn values_sql(
+    head: &str,
+    tail: &str,
+    width: usize,
+    rows: usize,
+    numbered: bool,
+) -> String {
     let mut sql = String::with_capacity(head.len() + tail.len() + rows * width * 6);
     sql.push_str(head);
     sql.push_str(" VALUES ");
@@ -121,14 +130,35 @@ pub(crate) fn values_sql(head: &str, tail: &str, width: usize, rows: usize) -> S
                 sql.push_str(", ");
             }
             n += 1;
-            sql.push('$');
-            sql.push_str(&n.to_string());
+            if numbered {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            } else {
+                sql.push('?');
+            }
         }
         sql.push(')');
     }
     sql.push(' ');
     sql.push_str(tail);
     sql
+}
+
+/// Which placeholders a transaction's backend binds best (see [`values_sql`]).
+pub(crate) trait Placeholders {
+    const NUMBERED: bool;
+}
+
+impl Placeholders for sqlx::Transaction<'_, sqlx::Sqlite> {
+    const NUMBERED: bool = false;
+}
+
+impl Placeholders for sqlx::Transaction<'_, sqlx::Postgres> {
+    const NUMBERED: bool = true;
+}
+
+pub(crate) fn numbered<T: Placeholders>(_: &T) -> bool {
+    T::NUMBERED
 }
 
 /// Inserts rows of `$width` values (`$args`, row after row) with as few statements as
@@ -141,7 +171,8 @@ macro_rules! insert_rows_returning {
         let width: usize = $width;
         let mut out: Vec<$T> = Vec::with_capacity(args.len() / width.max(1));
         for chunk in args.chunks($crate::sql::rows_per_statement(width) * width) {
-            let sql = $crate::sql::values_sql($head, $tail, width, chunk.len() / width);
+            let numbered = $crate::sql::numbered(&$tx);
+            let sql = $crate::sql::values_sql($head, $tail, width, chunk.len() / width, numbered);
             let q = sqlx::query_as::<_, $T>(sqlx::AssertSqlSafe(sql));
             out.extend(
                 $crate::sql::bind_args!(q, chunk)
@@ -160,7 +191,8 @@ macro_rules! insert_rows {
         let args: &[$crate::sql::Arg] = $args;
         let width: usize = $width;
         for chunk in args.chunks($crate::sql::rows_per_statement(width) * width) {
-            let sql = $crate::sql::values_sql($head, "", width, chunk.len() / width);
+            let numbered = $crate::sql::numbered(&$tx);
+            let sql = $crate::sql::values_sql($head, "", width, chunk.len() / width, numbered);
             let q = sqlx::query(sqlx::AssertSqlSafe(sql));
             $crate::sql::bind_args!(q, chunk).execute(&mut *$tx).await?;
         }

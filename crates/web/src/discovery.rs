@@ -39,6 +39,11 @@ pub(crate) struct Discovery {
     stale_at_start: AtomicBool,
     /// Searches per client in the current minute.
     searches: std::sync::Mutex<(i64, HashMap<String, u32>)>,
+    /// Whether the related engine is kept at all (not by a command that only indexes).
+    related_wanted: bool,
+    /// Stage catch-ups in the index writer without committing them (while a bulk
+    /// import runs here; it commits once at its end).
+    defer_commits: AtomicBool,
 }
 
 struct Fed {
@@ -49,7 +54,7 @@ struct Fed {
 impl Discovery {
     /// Opens the index in `dir` (or keeps one in memory when there is no folder). What
     /// cannot be opened is replaced by an empty index that start-up fills.
-    pub(crate) fn open(dir: Option<&Path>) -> Self {
+    pub(crate) fn open(dir: Option<&Path>, related_wanted: bool) -> Self {
         let folders = dir.map(IndexFolders::new);
         let (index, stale) = match &folders {
             None => (SearchIndex::in_memory().map(Arc::new), true),
@@ -86,6 +91,8 @@ impl Discovery {
             rebuilding: AtomicBool::new(false),
             stale_at_start: AtomicBool::new(stale),
             searches: std::sync::Mutex::new((0, HashMap::new())),
+            related_wanted,
+            defer_commits: AtomicBool::new(false),
         }
     }
 
@@ -236,6 +243,56 @@ impl AppState {
         Ok(self.discovery().index().len())
     }
 
+    /// Keeps the search index fed from the change log while `work` runs (an import in
+    /// this process, the index held by no server), then catches up once more: what the
+    /// work wrote is searchable when it ends, without a rebuild, and the indexing runs
+    /// beside it on the other core. A missing index is built first (at once for an
+    /// empty site).
+    pub async fn index_while<F: std::future::Future>(&self, work: F) -> F::Output {
+        if self
+            .discovery()
+            .stale_at_start
+            .swap(false, Ordering::AcqRel)
+            && let Err(e) = self.fill(true).await
+        {
+            tracing::error!("cannot build the search index: {e}");
+        }
+        self.discovery()
+            .defer_commits
+            .store(true, Ordering::Release);
+        let running = Arc::new(AtomicBool::new(true));
+        let feeder = {
+            let (state, running) = (self.clone(), Arc::clone(&running));
+            tokio::spawn(async move {
+                while running.load(Ordering::Acquire) {
+                    if let Err(e) = state.feed_discovery().await {
+                        tracing::warn!("cannot update the search index: {e}");
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+            })
+        };
+        let out = work.await;
+        running.store(false, Ordering::Release);
+        if let Err(e) = feeder.await {
+            tracing::warn!("the search indexer stopped: {e}");
+        }
+        let d = self.discovery();
+        d.defer_commits.store(false, Ordering::Release);
+        if let Err(e) = self.feed_discovery().await {
+            tracing::warn!("cannot update the search index: {e}");
+        }
+        // What was staged before the last catch-up is committed with it, or here.
+        let cursor = d.complete().then_some(d.fed.lock().await.cursor);
+        let index = d.index();
+        match tokio::task::spawn_blocking(move || index.commit(cursor)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("cannot update the search index: {e}"),
+            Err(e) => tracing::warn!("the search indexer stopped: {e}"),
+        }
+        out
+    }
+
     /// Rebuilds the search index in the background (asked for through the change log
     /// by `masthead reindex`). Boxed: a rebuild ends by catching up, which may ask for
     /// another.
@@ -330,19 +387,22 @@ impl AppState {
 
     /// Re-reads these articles into both caches and records `cursor` in the index.
     async fn apply_articles(&self, ids: &[i64], cursor: i64) -> Result<(), StoreError> {
-        let mut docs = Vec::new();
-        let mut gone = Vec::new();
-        for id in ids {
-            match self.store().public_article_by_id(*id).await? {
-                Some(a) => {
-                    let (sections, tags) = names(&a);
-                    docs.push((index_doc(&a), sections, tags));
-                }
-                None => gone.push(*id),
-            }
-        }
+        let found = self.store().public_articles_by_ids(ids).await?;
+        let public: std::collections::HashSet<i64> = found.iter().map(|a| a.summary.id).collect();
+        let gone: Vec<i64> = ids
+            .iter()
+            .filter(|id| !public.contains(id))
+            .copied()
+            .collect();
+        let docs: Vec<_> = found
+            .iter()
+            .map(|a| {
+                let (sections, tags) = names(a);
+                (index_doc(a), sections, tags)
+            })
+            .collect();
         let d = self.discovery();
-        {
+        if d.related_wanted {
             let mut engine = d.related_mut();
             for id in &gone {
                 engine.remove(*id);
@@ -352,10 +412,17 @@ impl AppState {
         let upserts: Vec<IndexDoc> = docs.into_iter().map(|(d, _, _)| d).collect();
         let index = d.index();
         let cursor = d.complete().then_some(cursor);
-        tokio::task::spawn_blocking(move || index.apply(&upserts, &gone, cursor))
-            .await
-            .map_err(|e| StoreError::Invalid(format!("the search indexer stopped: {e}")))?
-            .map_err(|e| StoreError::Invalid(e.to_string()))
+        let defer = d.defer_commits.load(Ordering::Acquire);
+        tokio::task::spawn_blocking(move || {
+            if defer {
+                index.stage(&upserts, &gone)
+            } else {
+                index.apply(&upserts, &gone, cursor)
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Invalid(format!("the search indexer stopped: {e}")))?
+        .map_err(|e| StoreError::Invalid(e.to_string()))
     }
 
     /// Reads every public article into the related engine and, when `rebuild`, into a
@@ -396,19 +463,25 @@ impl AppState {
             let ids = self.store().public_ids_after(after, REBUILD_BATCH).await?;
             let Some(&last) = ids.last() else { break };
             after = last;
-            let mut docs = Vec::with_capacity(ids.len());
-            for id in ids {
-                if let Some(a) = self.store().public_article_by_id(id).await? {
-                    let (sections, tags) = names(&a);
-                    docs.push((index_doc(&a), sections, tags));
-                }
-            }
+            let docs: Vec<_> = self
+                .store()
+                .public_articles_by_ids(&ids)
+                .await?
+                .iter()
+                .map(|a| {
+                    let (sections, tags) = names(a);
+                    (index_doc(a), sections, tags)
+                })
+                .collect();
             count += docs.len();
-            relate(&mut fresh_engine, &docs);
+            if d.related_wanted {
+                relate(&mut fresh_engine, &docs);
+            }
             if let Some((_, ix)) = &target {
                 let ix = Arc::clone(ix);
                 let upserts: Vec<IndexDoc> = docs.into_iter().map(|(d, _, _)| d).collect();
-                tokio::task::spawn_blocking(move || ix.apply(&upserts, &[], None))
+                // Committed once, when whole (below).
+                tokio::task::spawn_blocking(move || ix.stage(&upserts, &[]))
                     .await
                     .map_err(|e| invalid(e.to_string()))?
                     .map_err(|e| invalid(e.to_string()))?;

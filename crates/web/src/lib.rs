@@ -110,6 +110,9 @@ pub struct SiteSettings {
     pub feed_full_text: bool,
     /// Where the search index is kept (in memory when `None`: tests).
     pub search_dir: Option<std::path::PathBuf>,
+    /// Keep the related-stories engine (in memory, growing with the archive). A server
+    /// does; a command that only brings the search index up to date does not.
+    pub related_stories: bool,
     /// Searches one client may make per minute (0: no limit).
     pub searches_per_minute: u32,
 }
@@ -148,6 +151,7 @@ impl Default for SiteSettings {
             feed_items: 20,
             feed_full_text: true,
             search_dir: None,
+            related_stories: true,
             searches_per_minute: 30,
         }
     }
@@ -207,7 +211,8 @@ impl AppState {
     pub fn new(store: Store, theme: Theme, settings: SiteSettings) -> Self {
         let cache = PageCache::new(settings.page_cache);
         let media = Arc::new(masthead_media::FsStorage::at(settings.media_dir.clone()));
-        let discovery = discovery::Discovery::open(settings.search_dir.as_deref());
+        let discovery =
+            discovery::Discovery::open(settings.search_dir.as_deref(), settings.related_stories);
         Self(Arc::new(Inner {
             store,
             theme,
