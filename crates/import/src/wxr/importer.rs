@@ -200,7 +200,7 @@ impl WxrReport {
         if !self.removed.is_empty() {
             out.push(format!(
                 "removed by the sanitiser: {}",
-                join_counts(&self.removed)
+                most_frequent(&self.removed)
             ));
         }
         if self.remote_image_count > 0 {
@@ -261,6 +261,23 @@ fn join_counts(m: &BTreeMap<String, u64>) -> String {
         .map(|(k, v)| format!("{k} {v}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The `LIST_CAP` biggest counts, biggest first (ties by name), and how many more
+/// there are: a file of news wires can have a thousand distinct removed tags.
+fn most_frequent(m: &BTreeMap<String, u64>) -> String {
+    let mut by_count: Vec<(&String, &u64)> = m.iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let mut s = by_count
+        .iter()
+        .take(LIST_CAP)
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if m.len() > LIST_CAP {
+        s.push_str(&format!(" … and {} more", m.len() - LIST_CAP));
+    }
+    s
 }
 
 fn capped(list: &[String]) -> String {
@@ -355,12 +372,14 @@ fn wxr_error(e: WxrError) -> ImportError {
     ImportError::Invalid(e.to_string())
 }
 
-/// Pass one: the census and every attachment.
+/// Pass one: the census and every attachment. It skims (bodies, descriptions and
+/// comment texts are not kept: neither needs them) but checks the whole file as the
+/// second pass will, so a broken file fails before anything is written.
 fn first_pass<R: BufRead>(
     input: R,
     on_progress: &mut dyn FnMut(u8, u64),
 ) -> Result<(Census, HashMap<i64, Attachment>), ImportError> {
-    let mut reader = WxrReader::new(input).map_err(wxr_error)?;
+    let mut reader = WxrReader::skimming(input).map_err(wxr_error)?;
     let mut census = Census::default();
     let mut attachments = HashMap::new();
     let mut events = 0u64;

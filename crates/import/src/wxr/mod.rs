@@ -28,6 +28,7 @@ use decode::{Lines, Source};
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, XmlVersion};
+use std::borrow::Cow;
 use std::io::BufRead;
 
 /// The channel's own fields, from before the first author, term or item.
@@ -339,7 +340,8 @@ fn classify(resolved: &ResolveResult<'_>, prefix: Option<&str>) -> Ns {
 #[derive(Debug, Default)]
 struct Node {
     ns: Option<Ns>,
-    name: String,
+    /// Borrowed for the names WXR uses (see [`intern`]): no allocation per element.
+    name: Cow<'static, str>,
     attrs: Vec<(String, String)>,
     text: String,
     children: Vec<Node>,
@@ -406,6 +408,47 @@ impl Node {
     }
 }
 
+impl Node {
+    /// Whether a skimming reader drops this element's text: the big ones, which the
+    /// first pass never looks at.
+    fn is_bulky(&self) -> bool {
+        matches!(
+            (self.ns, &*self.name),
+            (Some(Ns::Content), "encoded")
+                | (Some(Ns::Rss), "description")
+                | (Some(Ns::Wp), "comment_content")
+        )
+    }
+}
+
+/// An element's local name, borrowed when it is one WXR uses (nearly all of them), so
+/// reading an element allocates nothing for its name.
+fn intern(name: &str) -> Cow<'static, str> {
+    macro_rules! names {
+        ($($n:literal)*) => {
+            match name {
+                $($n => Cow::Borrowed($n),)*
+                _ => Cow::Owned(name.to_owned()),
+            }
+        };
+    }
+    names! {
+        "rss" "channel" "item" "title" "link" "description" "pubDate"
+        "language" "guid" "creator" "encoded" "category" "generator" "wxr_version"
+        "base_site_url" "base_blog_url" "author" "author_id" "author_login" "author_email"
+        "author_display_name" "author_first_name" "author_last_name" "term_id"
+        "category_nicename" "category_parent" "cat_name" "category_description" "tag"
+        "tag_slug" "tag_name" "tag_description" "term" "term_taxonomy" "term_slug"
+        "term_parent" "term_name" "term_description" "termmeta" "meta_key" "meta_value"
+        "post_id" "post_date" "post_date_gmt" "post_modified" "post_modified_gmt"
+        "comment_status" "ping_status" "post_name" "status" "post_parent" "menu_order"
+        "post_type" "post_password" "is_sticky" "attachment_url" "postmeta" "comment"
+        "comment_id" "comment_author" "comment_author_email" "comment_author_url"
+        "comment_author_IP" "comment_date" "comment_date_gmt" "comment_content"
+        "comment_approved" "comment_type" "comment_parent" "comment_user_id" "commentmeta"
+    }
+}
+
 fn prefixed(ns: Ns, name: &str) -> String {
     match ns {
         Ns::Rss | Ns::Other => name.to_string(),
@@ -421,7 +464,8 @@ enum Ev {
     Start(Node),
     Empty(Node),
     End,
-    Text(String),
+    /// Text, already appended to the sink `read` was given.
+    Text,
     Eof,
     Ignored,
 }
@@ -454,6 +498,10 @@ pub struct WxrReader<R: BufRead> {
     /// Whether the iterator has reported `failed`.
     reported: bool,
     done: bool,
+    /// Skimming (see [`WxrReader::skimming`]): the bulky texts are not kept.
+    skim: bool,
+    /// Text read outside any record, reused between events.
+    scratch: String,
 }
 
 impl<R: BufRead> WxrReader<R> {
@@ -484,7 +532,19 @@ impl<R: BufRead> WxrReader<R> {
             failed: None,
             reported: false,
             done: false,
+            skim: false,
+            scratch: String::new(),
         })
+    }
+
+    /// A reader for the importer's first pass, which needs every record's identifiers
+    /// and small fields but not the big texts: the same checks and errors as
+    /// [`WxrReader::new`], but `content:encoded`, `description` and `wp:comment_content`
+    /// come out empty, which saves copying most of the file.
+    fn skimming(input: R) -> Result<Self, WxrError> {
+        let mut reader = Self::new(input)?;
+        reader.skim = true;
+        Ok(reader)
     }
 
     /// How far the reader is, in bytes of the document as UTF-8 (the file's own size
@@ -517,8 +577,11 @@ impl<R: BufRead> WxrReader<R> {
             if self.done {
                 return Ok(None);
             }
-            let ev = self.read()?;
-            match (self.place, ev) {
+            let mut scratch = std::mem::take(&mut self.scratch);
+            scratch.clear();
+            let ev = self.read(Some(&mut scratch));
+            self.scratch = scratch;
+            match (self.place, ev?) {
                 (_, Ev::Ignored) => {}
                 (Place::Prolog, Ev::Start(n) | Ev::Empty(n)) => {
                     if n.ns != Some(Ns::Rss) || n.name != "rss" {
@@ -560,8 +623,9 @@ impl<R: BufRead> WxrReader<R> {
                         return Ok(Some(ev));
                     }
                 }
-                (Place::Channel, Ev::Text(_)) => {}
-                (Place::Prolog | Place::Epilog, Ev::Text(t)) => {
+                (Place::Channel, Ev::Text) => {}
+                (Place::Prolog | Place::Epilog, Ev::Text) => {
+                    let t = &self.scratch;
                     if !t.trim().is_empty() {
                         return Err(self.error(
                             WxrErrorKind::NotWxr,
@@ -611,7 +675,7 @@ impl<R: BufRead> WxrReader<R> {
 
     /// Turns a complete child of `<channel>` into an event, or records it in the channel.
     fn channel_child(&mut self, node: Node) -> Result<Option<WxrEvent>, WxrError> {
-        let record = match (node.ns, node.name.as_str()) {
+        let record = match (node.ns, &*node.name) {
             (Some(Ns::Rss), "item") => Some(self.item(&node)?),
             (Some(Ns::Wp), "author") => Some(WxrEvent::Author(Author {
                 id: self.int(&node, Ns::Wp, "author_id")?,
@@ -659,7 +723,7 @@ impl<R: BufRead> WxrReader<R> {
         }
         if let Some(c) = &mut self.channel {
             let text = node.text.trim().to_string();
-            match (node.ns, node.name.as_str()) {
+            match (node.ns, &*node.name) {
                 (Some(Ns::Rss), "title") => c.title = node.text,
                 (Some(Ns::Rss), "link") => c.link = text,
                 (Some(Ns::Rss), "description") => c.description = node.text,
@@ -749,18 +813,18 @@ impl<R: BufRead> WxrReader<R> {
     fn read_rest(&mut self, top: Node) -> Result<Node, WxrError> {
         let mut stack = vec![top];
         loop {
-            match self.read()? {
+            let sink = match stack.last_mut() {
+                Some(n) if !(self.skim && n.is_bulky()) => Some(&mut n.text),
+                _ => None,
+            };
+            match self.read(sink)? {
                 Ev::Start(n) => stack.push(n),
                 Ev::Empty(n) => {
                     if let Some(parent) = stack.last_mut() {
                         parent.children.push(n);
                     }
                 }
-                Ev::Text(t) => {
-                    if let Some(parent) = stack.last_mut() {
-                        parent.text.push_str(&t);
-                    }
-                }
+                Ev::Text => {}
                 Ev::End => {
                     let Some(done) = stack.pop() else {
                         return Err(self.error(WxrErrorKind::Syntax, "unbalanced end tag".into()));
@@ -788,9 +852,10 @@ impl<R: BufRead> WxrReader<R> {
         }
     }
 
-    /// The next parser event, owned, with text, CDATA and references already joined
-    /// into plain text pieces.
-    fn read(&mut self) -> Result<Ev, WxrError> {
+    /// The next parser event, owned. Text, CDATA and references are appended to `text`
+    /// as plain text (straight from the parser's buffer: no copy per event), or checked
+    /// and dropped when there is no `text`.
+    fn read(&mut self, text: Option<&mut String>) -> Result<Ev, WxrError> {
         self.buf.clear();
         let line = self.xml.get_ref().line();
         let (resolved, event) = match self.xml.read_resolved_event_into(&mut self.buf) {
@@ -835,7 +900,7 @@ impl<R: BufRead> WxrReader<R> {
             }
             Ok(Node {
                 ns: Some(classify(&resolved, prefix)),
-                name: e.local_name().as_ref().to_string(),
+                name: intern(e.local_name().as_ref()),
                 attrs,
                 line,
                 ..Node::default()
@@ -845,14 +910,34 @@ impl<R: BufRead> WxrReader<R> {
             Event::Start(e) => element(e).map(Ev::Start),
             Event::Empty(e) => element(e).map(Ev::Empty),
             Event::End(_) => Ok(Ev::End),
-            Event::Text(t) => Ok(Ev::Text(t.xml10_content().into_owned())),
-            Event::CData(t) => Ok(Ev::Text(t.xml10_content().into_owned())),
+            Event::Text(t) => {
+                if let Some(text) = text {
+                    text.push_str(&t.xml10_content());
+                }
+                Ok(Ev::Text)
+            }
+            Event::CData(t) => {
+                if let Some(text) = text {
+                    text.push_str(&t.xml10_content());
+                }
+                Ok(Ev::Text)
+            }
             Event::GeneralRef(r) => {
                 let name = r.clone().into_inner();
                 match r.resolve_char_ref() {
-                    Ok(Some(c)) => Ok(Ev::Text(c.to_string())),
+                    Ok(Some(c)) => {
+                        if let Some(text) = text {
+                            text.push(c);
+                        }
+                        Ok(Ev::Text)
+                    }
                     Ok(None) => match quick_xml::escape::resolve_predefined_entity(&name) {
-                        Some(s) => Ok(Ev::Text(s.to_string())),
+                        Some(s) => {
+                            if let Some(text) = text {
+                                text.push_str(s);
+                            }
+                            Ok(Ev::Text)
+                        }
                         None => Err(format!(
                             "unknown entity &{name}; (XML defines only &amp; &lt; &gt; &quot; &apos;)"
                         )),
