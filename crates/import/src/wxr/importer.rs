@@ -27,8 +27,8 @@ use masthead_media::{ImageMetadata, Manifest, MediaSettings, MediaStorage};
 use masthead_render::render_body;
 use masthead_render::text::html_to_text;
 use masthead_store::{
-    ContentKind, ImportComment, ImportItem, NewArticle, NewAuthor, NewComment, NewPage,
-    NewRedirect, NewSection, NewUser, RedirectTarget, Store, StoreError,
+    ContentKind, ImportComment, ImportItem, ImportedItem, NewArticle, NewAuthor, NewComment,
+    NewPage, NewRedirect, NewSection, NewUser, RedirectTarget, Store, StoreError,
 };
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -348,6 +348,7 @@ pub async fn import_wxr<R: BufRead>(
         pending_sections: Vec::new(),
         pending_tags: Vec::new(),
         nicenames: HashMap::new(),
+        writing: None,
     };
     let mut reader = WxrReader::new(open()?).map_err(wxr_error)?;
     let mut events = 0u64;
@@ -360,6 +361,7 @@ pub async fn import_wxr<R: BufRead>(
     }
     run.write_terms().await?;
     run.flush().await?;
+    run.written().await?;
     on_progress(2, reader.position());
     if !opts.dry_run && run.report.articles() > 0 {
         store.analyze().await?;
@@ -461,6 +463,9 @@ struct Run<'a> {
     /// Our slug → the nicename WordPress used, where they differ (`wsgi_cache`), for
     /// the old archive addresses.
     nicenames: HashMap<String, String>,
+    /// The batch being written while the next one is read and converted (the file's
+    /// parsing and the database's work run side by side).
+    writing: Option<tokio::task::JoinHandle<Result<Vec<ImportedItem>, StoreError>>>,
 }
 
 impl Run<'_> {
@@ -944,7 +949,25 @@ impl Run<'_> {
                 batch.iter().map(|i| i.comments.len() as u64).sum::<u64>();
             return Ok(());
         }
-        for done in self.store.import_articles(&batch, ORIGIN).await? {
+        // One batch in flight at a time: its transaction commits before the next starts,
+        // so a kill still leaves whole batches.
+        self.written().await?;
+        let store = self.store.clone();
+        self.writing = Some(tokio::spawn(async move {
+            store.import_articles(&batch, ORIGIN).await
+        }));
+        Ok(())
+    }
+
+    /// Waits for the batch in flight, if any, and counts it.
+    async fn written(&mut self) -> Result<(), ImportError> {
+        let Some(writing) = self.writing.take() else {
+            return Ok(());
+        };
+        let done = writing
+            .await
+            .map_err(|e| ImportError::Invalid(format!("the import's writer stopped: {e}")))??;
+        for done in done {
             if done.saved.created {
                 self.report.articles_created += 1;
             } else {
