@@ -310,6 +310,11 @@ async fn open_store_with(
     let mut opts = StoreOptions::new(database_url);
     opts.timezone = timezone;
     opts.memory_map = memory_map;
+    if !memory_map {
+        // A bulk job reads little beside its writes: two readers, not a server's eight
+        // (each SQLite connection keeps its own page cache).
+        opts.max_connections = 2;
+    }
     let store = Store::open(&opts, Arc::new(SystemClock))
         .await
         .map_err(store_error)?;

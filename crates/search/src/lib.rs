@@ -261,6 +261,18 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// For a bulk job (an import, a rebuild): no segment merges until `bulk` is off
+    /// again. Merging reads every segment back, and in a command that counts in its
+    /// memory as the archive grows; the server merges them later, when it next commits.
+    pub fn set_bulk(&self, bulk: bool) {
+        let writer = self.writer();
+        if bulk {
+            writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        } else {
+            writer.set_merge_policy(Box::new(tantivy::indexer::LogMergePolicy::default()));
+        }
+    }
+
     fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
         match self.writer.lock() {
             Ok(w) => w,

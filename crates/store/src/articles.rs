@@ -771,7 +771,7 @@ impl Store {
     }
 
     async fn one_article(&self, q: Sql) -> Result<Option<Article>, StoreError> {
-        Ok(self.full_articles(q).await?.pop())
+        Ok(self.full_articles(q, true).await?.pop())
     }
 
     /// The public articles among `ids` (any order), read together: what the search index
@@ -785,16 +785,16 @@ impl Store {
             ));
             q.bind_ids(chunk);
             self.push_public(&mut q);
-            out.extend(self.full_articles(q).await?);
+            // Not kept prepared: the number of ids differs from call to call.
+            out.extend(self.full_articles(q, false).await?);
         }
         Ok(out)
     }
 
-    async fn full_articles(&self, q: Sql) -> Result<Vec<Article>, StoreError> {
+    async fn full_articles(&self, q: Sql, keep_prepared: bool) -> Result<Vec<Article>, StoreError> {
         let rows: Vec<FullRow> = with_pool!(&self.read, |p| {
-            bind_args!(sqlx::query_as(AssertSqlSafe(q.text.clone())), &q.args)
-                .fetch_all(p)
-                .await?
+            let query = sqlx::query_as(AssertSqlSafe(q.text.clone())).persistent(keep_prepared);
+            bind_args!(query, &q.args).fetch_all(p).await?
         });
         let (summaries, bodies): (Vec<ArticleRow>, Vec<BodyRow>) =
             rows.into_iter().map(|r| (r.summary, r.body)).unzip();

@@ -215,7 +215,10 @@ macro_rules! insert_new {
                 sql.push(" OR name IN ");
                 sql.bind_texts(chunk);
                 let q = sqlx::query_as::<_, (i64, String, String)>(AssertSqlSafe(sql.text.clone()));
-                for (id, slug, name) in bind_args!(q, &sql.args).fetch_all(&mut *$tx).await? {
+                for (id, slug, name) in bind_args!(q.persistent(false), &sql.args)
+                    .fetch_all(&mut *$tx)
+                    .await?
+                {
                     by_slug.insert(slug, id);
                     let lowest = by_name.entry(name).or_insert(id);
                     *lowest = (*lowest).min(id);
@@ -249,7 +252,11 @@ macro_rules! insert_new {
             let mut sql = Sql::new("SELECT slug FROM articles WHERE slug IN ");
             sql.bind_texts(chunk);
             let q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql.text.clone()));
-            held.extend(bind_args!(q, &sql.args).fetch_all(&mut *$tx).await?);
+            held.extend(
+                bind_args!(q.persistent(false), &sql.args)
+                    .fetch_all(&mut *$tx)
+                    .await?,
+            );
         }
         let mut taken_here: HashSet<String> = HashSet::new();
         let mut slugs: Vec<Option<String>> = Vec::with_capacity(batch.len());
@@ -687,7 +694,11 @@ impl Store {
                 let mut sql = Sql::new("SELECT external_id FROM articles WHERE external_id IN ");
                 sql.bind_texts(chunk);
                 let q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql.text.clone()));
-                known.extend(bind_args!(q, &sql.args).fetch_all(&mut *tx).await?);
+                known.extend(
+                    bind_args!(q.persistent(false), &sql.args)
+                        .fetch_all(&mut *tx)
+                        .await?,
+                );
             }
             // New articles go together; one the site has, a repeat within the batch or
             // one whose comments repeat an id goes alone, after them, as before.

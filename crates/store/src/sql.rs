@@ -173,7 +173,10 @@ macro_rules! insert_rows_returning {
         for chunk in args.chunks($crate::sql::rows_per_statement(width) * width) {
             let numbered = $crate::sql::numbered(&$tx);
             let sql = $crate::sql::values_sql($head, $tail, width, chunk.len() / width, numbered);
-            let q = sqlx::query_as::<_, $T>(sqlx::AssertSqlSafe(sql));
+            // Not kept prepared: every batch has its own row counts, and a cached
+            // statement of a thousand rows holds a large program (a long import filled
+            // the cache with them and grew by hundreds of megabytes).
+            let q = sqlx::query_as::<_, $T>(sqlx::AssertSqlSafe(sql)).persistent(false);
             out.extend(
                 $crate::sql::bind_args!(q, chunk)
                     .fetch_all(&mut *$tx)
@@ -193,7 +196,7 @@ macro_rules! insert_rows {
         for chunk in args.chunks($crate::sql::rows_per_statement(width) * width) {
             let numbered = $crate::sql::numbered(&$tx);
             let sql = $crate::sql::values_sql($head, "", width, chunk.len() / width, numbered);
-            let q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
             $crate::sql::bind_args!(q, chunk).execute(&mut *$tx).await?;
         }
     }};

@@ -18,6 +18,8 @@ use std::sync::{Arc, RwLock};
 
 /// Articles read per batch while rebuilding.
 const REBUILD_BATCH: i64 = 500;
+/// Documents a bulk import stages in the index writer between commits.
+const STAGED_COMMIT: usize = 20_000;
 /// Change-log rows read per batch while catching up.
 const CHANGES_BATCH: i64 = 1000;
 
@@ -44,6 +46,8 @@ pub(crate) struct Discovery {
     /// Stage catch-ups in the index writer without committing them (while a bulk
     /// import runs here; it commits once at its end).
     defer_commits: AtomicBool,
+    /// Documents staged since the last commit.
+    staged: std::sync::atomic::AtomicUsize,
 }
 
 struct Fed {
@@ -93,6 +97,7 @@ impl Discovery {
             searches: std::sync::Mutex::new((0, HashMap::new())),
             related_wanted,
             defer_commits: AtomicBool::new(false),
+            staged: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -260,6 +265,10 @@ impl AppState {
         self.discovery()
             .defer_commits
             .store(true, Ordering::Release);
+        if !self.settings().related_stories {
+            // A command, not a server: segment merges are left to the server.
+            self.discovery().index().set_bulk(true);
+        }
         let running = Arc::new(AtomicBool::new(true));
         let feeder = {
             let (state, running) = (self.clone(), Arc::clone(&running));
@@ -412,7 +421,15 @@ impl AppState {
         let upserts: Vec<IndexDoc> = docs.into_iter().map(|(d, _, _)| d).collect();
         let index = d.index();
         let cursor = d.complete().then_some(cursor);
-        let defer = d.defer_commits.load(Ordering::Acquire);
+        // Staged, a bulk import commits every STAGED_COMMIT documents (the writer keeps
+        // every staged delete until a commit, so its memory would grow with the file).
+        let defer = d.defer_commits.load(Ordering::Acquire)
+            && d.staged
+                .fetch_add(upserts.len() + gone.len(), Ordering::AcqRel)
+                < STAGED_COMMIT;
+        if !defer {
+            d.staged.store(0, Ordering::Release);
+        }
         tokio::task::spawn_blocking(move || {
             if defer {
                 index.stage(&upserts, &gone)
@@ -455,7 +472,11 @@ impl AppState {
         } else {
             None
         };
-        let target = target.map(|(dir, ix)| (dir, Arc::new(ix)));
+        // Built without merges; a server merges its segments from its next commit on.
+        let target = target.map(|(dir, ix)| {
+            ix.set_bulk(true);
+            (dir, Arc::new(ix))
+        });
         let mut fresh_engine = RelatedIndex::new(masthead_related::Settings::default());
         let mut after = 0;
         let mut count = 0usize;
@@ -498,6 +519,9 @@ impl AppState {
                     .map_err(|e| invalid(e.to_string()))?;
                 if let (Some(f), Some(dir)) = (&d.folders, dir) {
                     f.activate(&dir).map_err(|e| invalid(e.to_string()))?;
+                }
+                if self.settings().related_stories {
+                    ix.set_bulk(false);
                 }
                 match d.index.write() {
                     Ok(mut slot) => *slot = ix,
