@@ -69,7 +69,7 @@ pub(crate) struct ArticleRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct BodyRow {
+pub(crate) struct BodyRow {
     body_format: String,
     body_source: String,
     body_html: String,
@@ -85,8 +85,9 @@ struct BodyRow {
     featured_media_id: Option<i64>,
 }
 
+/// An article's summary and body columns, as one row.
 #[derive(sqlx::FromRow)]
-struct FullRow {
+pub(crate) struct FullRow {
     #[sqlx(flatten)]
     summary: ArticleRow,
     #[sqlx(flatten)]
@@ -796,15 +797,23 @@ impl Store {
             let query = sqlx::query_as(AssertSqlSafe(q.text.clone())).persistent(keep_prepared);
             bind_args!(query, &q.args).fetch_all(p).await?
         });
+        Self::articles(rows)
+    }
+
+    /// Turns full rows into articles.
+    pub(crate) fn articles(rows: Vec<FullRow>) -> Result<Vec<Article>, StoreError> {
         let (summaries, bodies): (Vec<ArticleRow>, Vec<BodyRow>) =
             rows.into_iter().map(|r| (r.summary, r.body)).unzip();
         Self::summaries(summaries)?
             .into_iter()
             .zip(bodies)
             .map(|(summary, body)| {
+                let body_format = body.body_format.parse::<BodyFormat>().map_err(|e| {
+                    StoreError::Invalid(format!("stored article {} has an {e}", summary.id))
+                })?;
                 Ok(Article {
                     summary,
-                    body_format: body.body_format.parse::<BodyFormat>().map_err(bad_value)?,
+                    body_format,
                     body_source: body.body_source,
                     body_html: body.body_html,
                     editor_excerpt: body.editor_excerpt,

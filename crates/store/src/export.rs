@@ -5,14 +5,13 @@
 //! then with the last id of the batch before, until a batch comes back empty. The SQL is
 //! the same on both backends.
 
-use crate::articles::{ArticleRow, SUMMARY_COLUMNS};
+use crate::articles::{FullRow, SUMMARY_COLUMNS};
 use crate::comments::{COLUMNS as COMMENT_COLUMNS, CommentRow};
 use crate::sql::{Arg, Sql, bind_args};
 use crate::{
     Article, Author, Comment, MediaRecord, Page, Section, Store, StoreError, Tag, with_pool,
 };
 use chrono::{DateTime, Utc};
-use masthead_core::BodyFormat;
 use sqlx::AssertSqlSafe;
 
 /// The highest id of each kind (0 when there is none), so an exporter can number posts
@@ -45,32 +44,6 @@ pub struct ExportPage {
 pub struct ExportComment {
     pub comment: Comment,
     pub byline_id: Option<i64>,
-}
-
-/// The columns [`Store::export_articles`] reads besides the summary's.
-#[derive(sqlx::FromRow)]
-struct ExportBodyRow {
-    body_format: String,
-    body_source: String,
-    body_html: String,
-    editor_excerpt: Option<String>,
-    created_at: DateTime<Utc>,
-    version: i64,
-    owner_id: Option<i64>,
-    dateline: Option<String>,
-    seo_title: Option<String>,
-    seo_description: Option<String>,
-    canonical_url: Option<String>,
-    noindex: bool,
-    featured_media_id: Option<i64>,
-}
-
-#[derive(sqlx::FromRow)]
-struct ExportArticleRow {
-    #[sqlx(flatten)]
-    summary: ArticleRow,
-    #[sqlx(flatten)]
-    body: ExportBodyRow,
 }
 
 #[derive(sqlx::FromRow)]
@@ -143,39 +116,12 @@ impl Store {
         q.bind(Arg::Int(after));
         q.push(" ORDER BY a.id");
         q.push_limit(batch_size(limit), 0);
-        let rows: Vec<ExportArticleRow> = with_pool!(&self.read, |p| {
+        let rows: Vec<FullRow> = with_pool!(&self.read, |p| {
             bind_args!(sqlx::query_as(AssertSqlSafe(q.text.clone())), &q.args)
                 .fetch_all(p)
                 .await?
         });
-        let (summaries, bodies): (Vec<_>, Vec<_>) =
-            rows.into_iter().map(|r| (r.summary, r.body)).unzip();
-        let summaries = Self::summaries(summaries)?;
-        summaries
-            .into_iter()
-            .zip(bodies)
-            .map(|(summary, body)| {
-                let body_format = body.body_format.parse::<BodyFormat>().map_err(|e| {
-                    StoreError::Invalid(format!("stored article {} has an {e}", summary.id))
-                })?;
-                Ok(Article {
-                    summary,
-                    body_format,
-                    body_source: body.body_source,
-                    body_html: body.body_html,
-                    editor_excerpt: body.editor_excerpt,
-                    created_at: body.created_at,
-                    version: body.version,
-                    owner_id: body.owner_id,
-                    dateline: body.dateline,
-                    seo_title: body.seo_title,
-                    seo_description: body.seo_description,
-                    canonical_url: body.canonical_url,
-                    noindex: body.noindex,
-                    featured_media_id: body.featured_media_id,
-                })
-            })
-            .collect()
+        Self::articles(rows)
     }
 
     /// Up to `limit` sections with ids above `after`, by id (a parent may come after its
