@@ -679,12 +679,17 @@ impl Store {
         ));
         let sets = filter.sets();
         match sets.first() {
-            // No set: walk the articles' own index, newest first.
+            // No set: walk the articles' own index, newest first. The page's ids are
+            // chosen first and the summary columns (three aggregates each) read for
+            // them alone: PostgreSQL computes a row's select list before OFFSET skips
+            // it, so page 1,000 cost ten thousand rows' aggregates (1 s at 19k stories).
             None => {
+                q.push("a.id IN (SELECT a.id FROM articles a WHERE ");
                 self.push_visible(&mut q, "a.status", "a.published_at");
                 push_conditions(&mut q, filter, None, "a.id", "a.published_at");
                 q.push(" ORDER BY a.published_at DESC, a.id DESC");
                 q.push_limit(page.limit(), page.offset());
+                q.push(") ORDER BY a.published_at DESC, a.id DESC");
             }
             // A set: the page's ids come from the set's listing index, one ordered walk
             // per member (a section and its subsections) that stops after the page, so
