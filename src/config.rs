@@ -65,6 +65,33 @@ pub struct ServeArgs {
     /// comma-separated, e.g. 127.0.0.1,10.0.0.0/8 [default: none]
     #[arg(long, env = "MASTHEAD_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
+    /// A second address serving only /healthz, /readyz and /metrics (no token), for
+    /// monitoring from a private network [default: none]
+    #[arg(long, env = "MASTHEAD_ADMIN_ADDR")]
+    pub admin_addr: Option<String>,
+    /// The token /metrics on the site's own address asks for (Authorization: Bearer)
+    /// [default: none; /metrics is then only on the admin address]
+    #[arg(long, env = "MASTHEAD_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Log one line per request: method, route, status, time, request id
+    #[arg(long, env = "MASTHEAD_ACCESS_LOG")]
+    pub access_log: bool,
+    /// Seconds a CDN or other shared cache may keep a public page (s-maxage); 0 makes
+    /// it ask every time [default: 60]
+    #[arg(long, env = "MASTHEAD_CDN_MAX_AGE")]
+    pub cdn_max_age: Option<u64>,
+    /// Open connections served at once; more wait to be accepted [default: 4096]
+    #[arg(long, env = "MASTHEAD_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Where the media library's files live: a folder, or S3-compatible storage as
+    /// s3://BUCKET/PREFIX?endpoint=URL&region=R (credentials from AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY) [default: the data folder's media/]
+    #[arg(long, env = "MASTHEAD_MEDIA_STORE")]
+    pub media_store: Option<String>,
+    /// Refuse to start when schema migrations are pending instead of applying them
+    /// (apply them with `masthead migrate apply`)
+    #[arg(long, env = "MASTHEAD_NO_MIGRATE")]
+    pub no_migrate: bool,
 }
 
 /// `masthead.toml`: the same settings as the flags, in snake case.
@@ -88,6 +115,24 @@ pub struct FileConfig {
     pub smtp_username: Option<String>,
     pub mail_from: Option<String>,
     pub trusted_proxies: Option<Vec<String>>,
+    pub admin_addr: Option<String>,
+    pub metrics_token: Option<String>,
+    pub access_log: Option<bool>,
+    /// Client addresses in the access log (personal data) [default: false].
+    pub log_client_addresses: Option<bool>,
+    pub cdn_max_age: Option<u64>,
+    /// Seconds a shared cache may serve a stale page while it fetches a fresh one.
+    pub cdn_stale: Option<u64>,
+    /// Seconds of `Strict-Transport-Security` on an https site (0: none).
+    pub hsts_max_age: Option<u64>,
+    pub max_connections: Option<usize>,
+    pub media_store: Option<String>,
+    /// Seconds a client may take to send a request's headers.
+    pub header_timeout: Option<u64>,
+    /// Seconds a client may take to send a request's body.
+    pub body_timeout: Option<u64>,
+    /// Seconds a shutdown waits for requests in flight.
+    pub shutdown_grace: Option<u64>,
 }
 
 impl FileConfig {
@@ -131,6 +176,12 @@ pub struct Resolved {
     /// The configured public address, if any (else the listening address is used).
     pub site_url: Option<String>,
     pub trusted_proxies: Vec<masthead_web::client::AddressBlock>,
+    pub admin_addr: Option<SocketAddr>,
+    pub metrics_token: Option<String>,
+    pub edge: masthead_web::edge::EdgeSettings,
+    pub connections: masthead_web::server::ConnectionLimits,
+    /// The media store setting, when not the data folder's media/.
+    pub media_store: Option<String>,
 }
 
 pub fn resolve_site(args: &SiteArgs, file: &FileConfig) -> Result<(PathBuf, String, Tz)> {
@@ -199,7 +250,62 @@ pub fn resolve_serve(args: &ServeArgs) -> Result<Resolved> {
                 .map_err(|e: String| anyhow::anyhow!("trusted proxies: {e}"))
         })
         .collect::<Result<Vec<_>>>()?;
+    let admin_addr = match args.admin_addr.clone().or_else(|| file.admin_addr.clone()) {
+        None => None,
+        Some(a) => Some(a.parse::<SocketAddr>().map_err(|_| {
+            anyhow::anyhow!("the admin address \"{a}\" is not an address such as 127.0.0.1:9090")
+        })?),
+    };
+    if admin_addr == Some(addr) && addr.port() != 0 {
+        bail!("the admin address must differ from the site's address ({addr})");
+    }
+    let secs = std::time::Duration::from_secs;
+    let edge_defaults = masthead_web::edge::EdgeSettings::default();
+    let edge = masthead_web::edge::EdgeSettings {
+        shared_max_age: args
+            .cdn_max_age
+            .or(file.cdn_max_age)
+            .map_or(edge_defaults.shared_max_age, secs),
+        shared_stale: file.cdn_stale.map_or(edge_defaults.shared_stale, secs),
+        hsts_max_age: file.hsts_max_age.map_or(edge_defaults.hsts_max_age, secs),
+        access_log: args.access_log || file.access_log.unwrap_or(false),
+        log_client_addresses: file.log_client_addresses.unwrap_or(false),
+    };
+    let limits = masthead_web::server::ConnectionLimits::default();
+    let connections = masthead_web::server::ConnectionLimits {
+        header_read_timeout: file.header_timeout.map_or(limits.header_read_timeout, secs),
+        body_read_timeout: file.body_timeout.map_or(limits.body_read_timeout, secs),
+        max_connections: args
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(limits.max_connections),
+        shutdown_grace: file.shutdown_grace.map_or(limits.shutdown_grace, secs),
+    };
+    if connections.max_connections == 0 {
+        bail!("max_connections must be at least 1");
+    }
+    if connections.header_read_timeout.is_zero() || connections.body_read_timeout.is_zero() {
+        bail!("header_timeout and body_timeout must be at least 1 second");
+    }
+    let metrics_token = args
+        .metrics_token
+        .clone()
+        .or_else(|| file.metrics_token.clone())
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
+    if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+        bail!("the metrics token must be at least 16 characters (it guards /metrics)");
+    }
     Ok(Resolved {
+        media_store: args
+            .media_store
+            .clone()
+            .or_else(|| file.media_store.clone())
+            .filter(|m| !m.trim().is_empty()),
+        admin_addr,
+        metrics_token,
+        edge,
+        connections,
         trusted_proxies,
         site_url,
         mail,

@@ -3,6 +3,7 @@
 //! on stderr and a non-zero exit, never a panic.
 
 mod accounts;
+mod backup;
 mod comments;
 mod config;
 
@@ -36,7 +37,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the site (creates the data folder and seeds the demo on first start)
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Import articles into the site
     #[command(subcommand)]
     Import(ImportCommand),
@@ -58,6 +59,16 @@ enum Command {
         #[command(flatten)]
         site: SiteArgs,
     },
+    /// Write a consistent archive of the site (database and media) while it runs
+    Backup(backup::BackupArgs),
+    /// Restore an archive made by `masthead backup` into a new, empty site
+    Restore(backup::RestoreArgs),
+    /// The site's database: copy it to another backend
+    #[command(subcommand)]
+    Db(backup::DbCommand),
+    /// Schema migrations: status, apply
+    #[command(subcommand)]
+    Migrate(backup::MigrateCommand),
 }
 
 #[derive(Subcommand)]
@@ -157,15 +168,7 @@ enum ImportCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MASTHEAD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
-        )
-        .with_writer(std::io::stderr)
-        // Colour codes only for a person at a terminal, not in a log file.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -178,7 +181,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => serve(args).await,
+            Command::Serve(args) => serve(*args).await,
             Command::Import(ImportCommand::Jsonl {
                 file,
                 site,
@@ -227,6 +230,10 @@ fn main() -> ExitCode {
                 site,
                 site_url,
             }) => export_wxr(&file, &site, site_url).await,
+            Command::Backup(args) => backup::backup(args).await,
+            Command::Restore(args) => backup::restore(args).await,
+            Command::Db(cmd) => backup::db(cmd).await,
+            Command::Migrate(cmd) => backup::migrate(cmd).await,
         }
     });
     match result {
@@ -333,7 +340,11 @@ const TAGLINE: &str = "site.tagline";
 
 async fn serve(args: ServeArgs) -> Result<()> {
     let cfg = config::resolve_serve(&args)?;
-    let store = open_store(&cfg.data, &cfg.database_url, cfg.timezone).await?;
+    let store = if args.no_migrate {
+        backup::open_without_migrating(&cfg.data, &cfg.database_url, cfg.timezone).await?
+    } else {
+        open_store(&cfg.data, &cfg.database_url, cfg.timezone).await?
+    };
 
     if store
         .setting(INITIALIZED)
@@ -383,14 +394,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             .unwrap_or_default(),
     };
     let theme = masthead_render::Theme::load(cfg.theme.as_deref()).map_err(|e| anyhow!("{e}"))?;
-    let listener = tokio::net::TcpListener::bind(cfg.addr).await.map_err(|e| match e.kind() {
-        std::io::ErrorKind::AddrInUse => anyhow!(
-            "the address {} is already in use; stop the other server or choose another with --addr",
-            cfg.addr
-        ),
-        std::io::ErrorKind::PermissionDenied => anyhow!("not allowed to listen on {}; choose a port above 1024 with --addr", cfg.addr),
-        _ => anyhow!("cannot listen on {}: {e}", cfg.addr),
-    })?;
+    let listener = bind(cfg.addr, "--addr").await?;
     let local = listener.local_addr().unwrap_or(cfg.addr);
     let site_url = cfg
         .site_url
@@ -408,9 +412,18 @@ async fn serve(args: ServeArgs) -> Result<()> {
         https: site_url.starts_with("https://"),
         site_url,
         trusted_proxies: cfg.trusted_proxies.clone(),
+        edge: cfg.edge.clone(),
+        connections: cfg.connections.clone(),
+        metrics_token: cfg.metrics_token.clone(),
         ..SiteSettings::default()
     };
-    let state = AppState::new(store.clone(), theme, settings);
+    let media: Arc<dyn masthead_media::MediaStorage> = match &cfg.media_store {
+        Some(setting) => {
+            masthead_media::storage_from_url(setting).map_err(|e| anyhow!("media store: {e}"))?
+        }
+        None => Arc::new(masthead_media::FsStorage::at(cfg.data.join("media"))),
+    };
+    let state = AppState::with_media(store.clone(), theme, settings, media);
     // Whatever came due while the site was down is published before the first request.
     masthead_web::jobs::publish_due(&state)
         .await
@@ -431,11 +444,45 @@ async fn serve(args: ServeArgs) -> Result<()> {
             state.settings().link_lifetime.num_hours()
         ));
     }
-    let app = masthead_web::router(state);
-    axum_serve(listener, app).await?;
+    let admin = match cfg.admin_addr {
+        Some(addr) => {
+            let listener = bind(addr, "--admin-addr").await?;
+            say(&format!(
+                "Health and metrics at http://{}/metrics",
+                listener.local_addr().unwrap_or(addr)
+            ));
+            Some(listener)
+        }
+        None => None,
+    };
+    let app = masthead_web::router(state.clone());
+    // SIGTERM or Ctrl-C: both servers stop accepting and finish what is in flight.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let admin_task = admin.map(|listener| {
+        let app = masthead_web::admin_router(state.clone());
+        let limits = cfg.connections.clone();
+        let stop = stopped(stop_rx.clone());
+        tokio::spawn(masthead_web::server::serve(listener, app, limits, stop))
+    });
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    };
+    tokio::join!(
+        masthead_web::server::serve(listener, app, cfg.connections.clone(), stopped(stop_rx)),
+        signal
+    );
+    if let Some(task) = admin_task {
+        let _ = task.await;
+    }
     for task in background {
         task.abort();
     }
+    // What this process keeps in memory goes to disk before it exits.
+    state.shut_down().await;
     store.close().await;
     Ok(())
 }
@@ -481,6 +528,31 @@ async fn reindex(site: &SiteArgs) -> Result<()> {
     Ok(())
 }
 
+/// Logs to stderr, as text for a person or (`MASTHEAD_LOG_FORMAT=json`) one JSON object
+/// per line for a log collector; `MASTHEAD_LOG` filters (default `info`). Lines carry
+/// the request id of the request they belong to. Nothing logged names a person: no
+/// emails, passwords or tokens, and client addresses only with `log_client_addresses`.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MASTHEAD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let json = std::env::var("MASTHEAD_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        // Colour codes only for a person at a terminal, not in a log file.
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
+}
+
 /// A line for whoever started the server. A closed stdout (a supervisor that stopped
 /// reading) must not bring the site down, so errors are ignored.
 fn say(line: &str) {
@@ -490,19 +562,19 @@ fn say(line: &str) {
     let _ = out.flush();
 }
 
-async fn axum_serve(listener: tokio::net::TcpListener, app: axum_router::Router) -> Result<()> {
-    axum_router::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("the server stopped")
-}
-
-/// Re-exported so the binary needs no direct axum dependency of its own.
-mod axum_router {
-    pub use masthead_web::axum::{Router, serve};
+/// Listens on `addr`, or says in one sentence why it cannot (`flag` chooses another).
+async fn bind(addr: std::net::SocketAddr, flag: &str) -> Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse => anyhow!(
+                "the address {addr} is already in use; stop the other server or choose another with {flag}"
+            ),
+            std::io::ErrorKind::PermissionDenied => {
+                anyhow!("not allowed to listen on {addr}; choose a port above 1024 with {flag}")
+            }
+            _ => anyhow!("cannot listen on {addr}: {e}"),
+        })
 }
 
 async fn shutdown_signal() {

@@ -5,60 +5,21 @@
     reason = "tests: a failed unwrap is a failed test"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_masthead");
+mod running;
 
-/// A running `masthead serve`, killed on drop.
-struct Server {
-    child: Child,
-    base: String,
-    /// What it printed after the first line.
-    more: std::sync::mpsc::Receiver<String>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use running::{Server, fails, run};
 
 fn serve(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Server {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("serve")
-        .args(args)
-        .current_dir(cwd)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+    let mut cmd = running::serve_command(args);
+    cmd.current_dir(cwd);
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the server never said where it serves");
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_owned();
-    Server {
-        child,
-        base,
-        more: rx,
-    }
+    running::start(&mut cmd, false)
 }
 
 fn get(url: &str) -> (u16, reqwest::header::HeaderMap, String) {
@@ -77,24 +38,6 @@ fn get(url: &str) -> (u16, reqwest::header::HeaderMap, String) {
 fn total(base: &str) -> usize {
     let (_, headers, _) = get(&format!("{base}/api/v1/articles"));
     headers["x-total-count"].to_str().unwrap().parse().unwrap()
-}
-
-/// Runs the binary expecting failure; returns stderr.
-fn fails(args: &[&str], cwd: &Path) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!out.status.success(), "{args:?} should fail");
-    assert!(!stderr.contains("panicked"), "a panic: {stderr}");
-    let lines: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("masthead:"))
-        .collect();
-    assert_eq!(lines.len(), 1, "one sentence, got: {stderr}");
-    stderr
 }
 
 #[test]
@@ -266,33 +209,6 @@ fn a_schema_newer_than_the_binary_is_refused() {
     assert!(err.contains("newer than this Masthead binary"), "{err}");
 }
 
-/// Runs the binary with `stdin` piped in; returns (success, stdout, stderr).
-fn run(args: &[&str], cwd: &Path, stdin: &str) -> (bool, String, String) {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "a panic: {stderr}");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr,
-    )
-}
-
 fn get_with_token(url: &str, token: &str) -> (u16, String) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -389,7 +305,7 @@ fn accounts_and_tokens_from_the_command_line() {
 
     // No administrator yet: serve prints the one-time setup link.
     let server = serve(&["--addr", "127.0.0.1:0", "--no-demo"], d, &[]);
-    let setup = server.more.recv_timeout(Duration::from_secs(10)).unwrap();
+    let setup = server.stdout.recv_timeout(Duration::from_secs(10)).unwrap();
     assert!(
         setup.contains("No administrator yet") && setup.contains("/newsroom/setup/"),
         "{setup}"

@@ -341,6 +341,9 @@ async fn an_articles_comment_feed_lists_its_approved_comments(db: TestDb) {
             .await
             .unwrap();
     }
+    // The comments were written straight into the store, as another process would: let
+    // the change follower see them before the feed is read and kept.
+    site.settle().await;
     let feed_path = format!("{path}feed/");
     let body = fetch(&site, &feed_path, RSS).await;
     assert!(!body.contains("@example.net"), "{body}");

@@ -449,6 +449,14 @@ async fn health_answers_when_the_database_does(db: TestDb) {
     site.discovery_ready().await;
     let ready = site.get("/readyz").await;
     assert_eq!(ready.status, 200, "{}", ready.body);
+    assert!(ready.body.contains("migrations: applied"), "{}", ready.body);
+    assert!(
+        ready
+            .body
+            .contains("search index behind the change log by: 0"),
+        "{}",
+        ready.body
+    );
     site.store.close().await;
     assert_eq!(site.get("/healthz").await.status, 503);
     assert_eq!(site.get("/readyz").await.status, 503);

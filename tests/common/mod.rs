@@ -114,6 +114,8 @@ pub struct Options {
     pub smtp: Option<masthead_web::mail::SmtpSettings>,
     /// Proxies whose `X-Forwarded-For` counts.
     pub trusted_proxies: Vec<masthead_web::client::AddressBlock>,
+    /// Any other setting a test needs changed.
+    pub adjust: fn(&mut SiteSettings),
 }
 
 impl Default for Options {
@@ -124,6 +126,7 @@ impl Default for Options {
             per_page: 10,
             smtp: None,
             trusted_proxies: Vec::new(),
+            adjust: |_| {},
         }
     }
 }
@@ -138,7 +141,7 @@ impl TestSite {
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let settings = SiteSettings {
+        let mut settings = SiteSettings {
             site_url: format!("http://{addr}"),
             title: "The Test Courier".to_owned(),
             tagline: "Tested daily".to_owned(),
@@ -164,18 +167,16 @@ impl TestSite {
             comment_digest_delay: Duration::from_secs(3600),
             ..SiteSettings::default()
         };
+        (opts.adjust)(&mut settings);
+        let limits = settings.connections.clone();
         let state = AppState::new(t.store.clone(), Theme::load(None).unwrap(), settings);
         state.catch_up().await;
         let background = state.spawn_background();
         let app = masthead_web::router(state.clone());
         let server = tokio::spawn(async move {
             let _background = background;
-            masthead_web::axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await
-            .unwrap();
+            // The server loop `serve` runs, limits and all.
+            masthead_web::server::serve(listener, app, limits, std::future::pending()).await;
         });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -33,8 +33,9 @@
 //!
 //! # Integrating
 //!
-//! - **App state**: an `Arc<dyn MediaStorage>` (an [`FsStorage`] under the data dir; a
-//!   shared mount for several nodes) and the [`MediaSettings`] (it derives `Deserialize`,
+//! - **App state**: an `Arc<dyn MediaStorage>` from [`storage_from_url`] (an
+//!   [`FsStorage`] under the data dir by default; an [`S3Storage`] bucket, or a shared
+//!   mount, for several nodes) and the [`MediaSettings`] (it derives `Deserialize`,
 //!   with defaults for missing keys, for a `[media]` config table).
 //! - **Upload handler** (newsroom form or API): raise axum's body limit for that route
 //!   (`DefaultBodyLimit` is 2 MB) to a little over `max_upload_bytes`; validate the
@@ -94,7 +95,9 @@ pub mod focal;
 pub mod library;
 pub mod metadata;
 mod process;
+pub mod s3;
 mod settings;
+pub mod sigv4;
 mod sniff;
 pub mod srcset;
 pub mod storage;
@@ -106,7 +109,10 @@ pub use process::{
     Manifest, MediaFile, OutputFormat, ProcessedImage, Rendition, content_hash, plan_widths,
     process_upload,
 };
+pub use s3::{S3Config, S3Storage};
 pub use settings::MediaSettings;
 pub use sniff::SourceFormat;
 pub use srcset::sizes;
-pub use storage::{FsStorage, MediaKey, MediaStorage, StorageError};
+pub use storage::{
+    FsStorage, MediaKey, MediaStorage, StorageConfigError, StorageError, storage_from_url,
+};

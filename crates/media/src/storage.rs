@@ -1,5 +1,7 @@
-//! Where rendition files live. `MediaStorage` is the seam for sharing files between nodes
-//! (a network folder today, an object store later); `FsStorage` keeps them under one folder.
+//! Where rendition files live. `MediaStorage` is the seam for sharing files between nodes:
+//! `FsStorage` keeps them under one folder (shared through a network mount, if at all),
+//! [`S3Storage`](crate::s3::S3Storage) in an S3-compatible bucket. [`storage_from_url`]
+//! picks one from a single setting.
 //!
 //! Keys are made by this crate (`<2 hex>/<sha-256>/<name>.<ext>`) and checked whenever one
 //! is read back, so a key can never name a path outside the storage root.
@@ -121,6 +123,121 @@ pub enum StorageError {
     },
     #[error("media storage task for {key} stopped before finishing")]
     Interrupted { key: MediaKey },
+    /// An object store answered with an error status. `code` is the store's own error
+    /// code from its XML body (`SignatureDoesNotMatch`, `NoSuchBucket`...), when it sent one
+    /// (a `HEAD` answer has no body).
+    #[error(
+        "media storage could not {action} {target}: the object store answered {status}{}",
+        remote_detail(.code.as_deref(), .message.as_deref())
+    )]
+    Remote {
+        action: &'static str,
+        /// The key and bucket, or the bucket alone.
+        target: String,
+        status: u16,
+        code: Option<String>,
+        message: Option<String>,
+    },
+    /// The object store could not be reached, or did not answer in time.
+    #[error("media storage could not {action} {target}: {detail}")]
+    Unreachable {
+        action: &'static str,
+        target: String,
+        detail: String,
+    },
+}
+
+fn remote_detail(code: Option<&str>, message: Option<&str>) -> String {
+    match (code, message) {
+        (Some(code), Some(message)) => format!(" ({code}: {message})"),
+        (Some(one), None) | (None, Some(one)) => format!(" ({one})"),
+        (None, None) => String::new(),
+    }
+}
+
+/// Why a media store setting (see [`storage_from_url`]) could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageConfigError {
+    #[error("the media store setting is empty: give a folder path or an s3:// URL")]
+    Empty,
+    /// The setting is malformed or incomplete; `reason` says what to change. The setting
+    /// itself is not repeated: it may hold a secret.
+    #[error("the media store setting is not usable: {reason}")]
+    Invalid { reason: String },
+    #[error("the media folder {path} could not be created: {source}")]
+    Folder { path: PathBuf, source: io::Error },
+}
+
+impl StorageConfigError {
+    pub(crate) fn invalid(reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The media storage named by one setting string (the `media_store` setting).
+///
+/// - **A folder path** — `/var/lib/masthead/media`, `data/media`, or
+///   `file:///var/lib/masthead/media` — gives an [`FsStorage`] rooted there (created if
+///   missing). Several nodes can share it only through a network mount.
+/// - **An S3 URL** gives an [`S3Storage`](crate::s3::S3Storage) (AWS S3 or any
+///   S3-compatible store: MinIO, Ceph, Garage, R2, moto...):
+///
+///   ```text
+///   s3://BUCKET[/PREFIX][?endpoint=URL&region=REGION&path_style=true|false&timeout_secs=N]
+///   s3://ACCESS_KEY_ID:SECRET_ACCESS_KEY@BUCKET[/PREFIX][?...]
+///   ```
+///
+///   - `PREFIX` (optional): a folder inside the bucket; keys are stored as `PREFIX/KEY`.
+///   - `endpoint`: the server's base URL, e.g. `http://127.0.0.1:9000`. Default: AWS,
+///     `https://s3.REGION.amazonaws.com`.
+///   - `region`: default `AWS_REGION`, then `AWS_DEFAULT_REGION`, then `us-east-1`.
+///     Most S3-compatible servers accept `us-east-1`.
+///   - `path_style`: `true` addresses `ENDPOINT/BUCKET/KEY` (MinIO, moto, most self-hosted
+///     servers); `false` addresses `BUCKET.ENDPOINT-HOST/KEY` (virtual-hosted, AWS's
+///     preference). Default: `true` when `endpoint` is given, `false` for AWS.
+///   - `timeout_secs`: the limit for one whole request (default 60; connecting is limited
+///     to 10 seconds).
+///   - Credentials: in the URL's user part (percent-encode `/` as `%2F` and `+` as `%2B`),
+///     or else the standard `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and optional
+///     `AWS_SESSION_TOKEN` environment variables, read once here. Without either, this
+///     fails.
+///
+///   For example `s3://masthead-media/site1?endpoint=http://127.0.0.1:9000&region=us-east-1&path_style=true`.
+///
+/// The bucket must exist already; nothing is sent to the store here. The key needs
+/// `s3:GetObject`, `s3:PutObject`, `s3:DeleteObject` and `s3:ListBucket` (without the last,
+/// S3 answers 403 instead of 404 for a missing file, and `exists` fails instead of
+/// answering false).
+pub fn storage_from_url(url: &str) -> Result<Arc<dyn MediaStorage>, StorageConfigError> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Err(StorageConfigError::Empty);
+    }
+    if url.starts_with("s3://") {
+        return Ok(Arc::new(crate::s3::S3Storage::from_url(url)?));
+    }
+    let path = match url.strip_prefix("file://") {
+        Some(path) if path.starts_with('/') => path,
+        Some(_) => {
+            return Err(StorageConfigError::invalid(
+                "a file:// URL needs an absolute path, as in file:///var/lib/masthead/media",
+            ));
+        }
+        None if url.contains("://") => {
+            let scheme = url.split("://").next().unwrap_or_default();
+            return Err(StorageConfigError::invalid(format!(
+                "\"{scheme}://\" is not a kind of media store; use a folder path or s3://BUCKET/PREFIX"
+            )));
+        }
+        None => url,
+    };
+    let storage = FsStorage::open(path).map_err(|source| StorageConfigError::Folder {
+        path: path.into(),
+        source,
+    })?;
+    Ok(Arc::new(storage))
 }
 
 /// A boxed future, so `MediaStorage` can be used as `Arc<dyn MediaStorage>` in app state.
@@ -208,21 +325,35 @@ impl MediaStorage for FsStorage {
     fn get<'a>(&'a self, key: &'a MediaKey) -> StorageFuture<'a, Option<Vec<u8>>> {
         self.blocking(key, "read", |path| match std::fs::read(path) {
             Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) if no_file(&e) => Ok(None),
             Err(e) => Err(e),
         })
     }
 
     fn delete<'a>(&'a self, key: &'a MediaKey) -> StorageFuture<'a, ()> {
         self.blocking(key, "delete", |path| match std::fs::remove_file(path) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            Err(e) if !no_file(&e) => Err(e),
             _ => Ok(()),
         })
     }
 
     fn exists<'a>(&'a self, key: &'a MediaKey) -> StorageFuture<'a, bool> {
-        self.blocking(key, "look up", |path| path.try_exists())
+        self.blocking(key, "look up", |path| match std::fs::metadata(path) {
+            Ok(meta) => Ok(meta.is_file()),
+            Err(e) if no_file(&e) => Ok(false),
+            Err(e) => Err(e),
+        })
     }
+}
+
+/// The error says there is no file at the path: nothing there, a folder there (a key is
+/// a file, as in an object store, where a "folder" is only a shared prefix), or a file
+/// where the path needs a folder.
+fn no_file(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::IsADirectory | io::ErrorKind::NotADirectory
+    )
 }
 
 #[cfg(test)]

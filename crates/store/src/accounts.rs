@@ -828,4 +828,56 @@ impl Store {
             .await?
         }))
     }
+
+    /// Removes what has outlived its use: sessions past their expiry, one-time links
+    /// past theirs, sign-in failures older than `failures_before` (they no longer slow
+    /// anyone down), and, when `audit_before` is given, audit entries older than that
+    /// (the site's retention period). Returns how many rows of each went.
+    pub async fn expire_account_data(
+        &self,
+        now: DateTime<Utc>,
+        failures_before: DateTime<Utc>,
+        audit_before: Option<DateTime<Utc>>,
+    ) -> Result<ExpiredAccountData, StoreError> {
+        Ok(unseen_write_tx!(self, |tx| {
+            let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let links = sqlx::query("DELETE FROM one_time_links WHERE expires_at < $1")
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let sign_in_failures = sqlx::query("DELETE FROM sign_in_failures WHERE failed_at < $1")
+                .bind(failures_before)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let audit_entries = match audit_before {
+                Some(before) => sqlx::query("DELETE FROM audit_log WHERE at < $1")
+                    .bind(before)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected(),
+                None => 0,
+            };
+            ExpiredAccountData {
+                sessions,
+                links,
+                sign_in_failures,
+                audit_entries,
+            }
+        }))
+    }
+}
+
+/// What [`Store::expire_account_data`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExpiredAccountData {
+    pub sessions: u64,
+    pub links: u64,
+    pub sign_in_failures: u64,
+    pub audit_entries: u64,
 }

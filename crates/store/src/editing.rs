@@ -565,6 +565,28 @@ impl Store {
         }))
     }
 
+    /// Removes autosaves made before `before`: an editor's unsaved typing is kept a
+    /// while for recovery, not for ever. Saved revisions are history and stay.
+    pub async fn prune_old_autosaves(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(unseen_write_tx!(self, |tx| {
+            sqlx::query("DELETE FROM article_revisions WHERE kind = $1 AND created_at < $2")
+                .bind(RevisionKind::Autosave.as_str())
+                .bind(before)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+        }))
+    }
+
+    /// How many articles wait for their scheduled time (the scheduler's queue).
+    pub async fn scheduled_count(&self) -> Result<i64, StoreError> {
+        Ok(with_pool!(&self.read, |p| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM articles WHERE status = 'scheduled'")
+                .fetch_one(p)
+                .await?
+        }))
+    }
+
     /// When the next scheduled article is due, if any is.
     pub async fn next_scheduled(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(with_pool!(&self.read, |p| {

@@ -11,6 +11,7 @@ mod accounts;
 mod articles;
 mod comments;
 mod discovery;
+mod dump;
 mod editing;
 mod error;
 mod export;
@@ -28,7 +29,8 @@ mod taxonomy;
 mod worklist;
 
 pub use accounts::{
-    ApiToken, AuditEntry, AuditFilter, LinkPurpose, NewAuditEntry, NewUser, Session, User,
+    ApiToken, AuditEntry, AuditFilter, ExpiredAccountData, LinkPurpose, NewAuditEntry, NewUser,
+    Session, User,
 };
 pub use articles::{ArticleFilter, ArticleLookup};
 pub use comments::{
@@ -36,6 +38,10 @@ pub use comments::{
     SpamDecision,
 };
 pub use discovery::SearchMiss;
+pub use dump::{
+    DUMP_FORMAT, Dump, DumpColumn, DumpTable, LoadReport, Loader, MigrationState, Value, ValueKind,
+    known_schema_version_of, text_kind,
+};
 pub use editing::{
     AUTOSAVES_KEPT, ArticleState, Correction, Edit, Revision, RevisionContent, RevisionEntry,
     RevisionKind, StatusColumn,
@@ -174,6 +180,30 @@ macro_rules! transaction {
 }
 pub(crate) use transaction;
 
+/// The channel a trigger on `changes` notifies at each commit that appended to it
+/// (migration 0016).
+const CHANGES_CHANNEL: &str = "masthead_changes";
+
+/// See [`Store::change_listener`].
+pub struct ChangeListener(sqlx::postgres::PgListener);
+
+impl ChangeListener {
+    /// Waits until a change is announced (true) or `at_most` passes (false). A lost
+    /// connection is reopened on the next wait; meanwhile this just waits, so the
+    /// caller's polling carries on.
+    pub async fn wait(&mut self, at_most: Duration) -> bool {
+        match tokio::time::timeout(at_most, self.0.recv()).await {
+            Ok(Ok(_)) => true,
+            Ok(Err(e)) => {
+                tracing::warn!("lost the change-log notifications, polling meanwhile: {e}");
+                tokio::time::sleep(at_most).await;
+                false
+            }
+            Err(_) => false,
+        }
+    }
+}
+
 /// The PostgreSQL advisory lock writers that log changes take in turn ("MHCHANGE").
 pub(crate) const CHANGE_LOG_TURN: i64 = 0x4d48_4348_414e_4745;
 
@@ -239,6 +269,7 @@ impl Store {
     pub async fn open(opts: &StoreOptions, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let url = opts.url.trim();
         let (read, write) = if url.starts_with("sqlite:") {
+            masthead_sqlite_memory::install();
             let connect = SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::BadUrl(e.to_string()))?
                 .create_if_missing(true)
@@ -292,6 +323,51 @@ impl Store {
             tz: Arc::new(std::sync::RwLock::new(opts.timezone)),
             local_changes: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// On PostgreSQL, a listener woken whenever any node (or a command) appends to the
+    /// change log; `None` on SQLite, whose one server polls its own file.
+    pub async fn change_listener(&self) -> Result<Option<ChangeListener>, StoreError> {
+        match &self.read {
+            Pool::Sqlite(_) => Ok(None),
+            Pool::Postgres(p) => {
+                // A pool of its own: the listener keeps its connection for good, and the
+                // store's pools must still close without waiting for it.
+                let own = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .max_lifetime(None)
+                    .idle_timeout(None)
+                    .connect_with((*p.connect_options()).clone())
+                    .await?;
+                let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;
+                listener.listen(CHANGES_CHANNEL).await?;
+                Ok(Some(ChangeListener(listener)))
+            }
+        }
+    }
+
+    /// Whether the connection a query gets is encrypted (PostgreSQL over TLS, by the
+    /// server's own account); false for SQLite, a local file.
+    pub async fn connection_uses_tls(&self) -> Result<bool, StoreError> {
+        match &self.read {
+            Pool::Sqlite(_) => Ok(false),
+            Pool::Postgres(p) => Ok(sqlx::query_scalar(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            )
+            .fetch_one(p)
+            .await?),
+        }
+    }
+
+    /// The connection pools as they stand: (name, open connections, idle ones).
+    pub fn pool_stats(&self) -> [(&'static str, u32, usize); 2] {
+        let stat = |p: &Pool| match p {
+            Pool::Sqlite(p) => (p.size(), p.num_idle()),
+            Pool::Postgres(p) => (p.size(), p.num_idle()),
+        };
+        let (rs, ri) = stat(&self.read);
+        let (ws, wi) = stat(&self.write);
+        [("read", rs, ri), ("write", ws, wi)]
     }
 
     pub fn backend(&self) -> Backend {

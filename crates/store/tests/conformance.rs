@@ -33,6 +33,7 @@ backend_tests!(
     set_listings_match_a_reference_and_follow_status_changes,
     control_characters_never_reach_stored_names,
     scheduled_articles_are_published_once_however_many_look,
+    every_node_hears_of_each_committed_change_once,
     terms_are_found_by_slug_or_name_before_any_is_made,
     every_save_keeps_a_revision_saying_who_when_and_how,
     autosaves_leave_the_article_and_readers_caches_alone_and_are_pruned,
@@ -41,6 +42,11 @@ backend_tests!(
     merging_tags_moves_each_article_once_and_listings_follow,
     deleting_a_section_moves_its_articles_subsections_and_slugs,
     deleting_a_tag_untags_and_forgets_it_unless_reassigned,
+    a_dump_loads_into_an_empty_store_row_for_row,
+    a_load_refuses_a_store_that_is_not_empty_or_of_another_schema,
+    a_failed_load_leaves_the_target_empty,
+    the_dump_reads_times_and_dates_by_the_rule_sqlite_relies_on,
+    a_dump_pages_through_tables_larger_than_a_page,
 );
 
 fn article(title: &str, section: &str, hours_ago: i64) -> NewArticle {
@@ -1512,5 +1518,573 @@ async fn deleting_a_tag_untags_and_forgets_it_unless_reassigned(t: TestStore) {
             .unwrap()
             .as_deref(),
         Some("climate")
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Dump and load (backups, restores, `db copy`)
+
+/// Every table's rows as the dump reads them, each table's rows sorted (the order of text
+/// keys differs between backends' collations) and reals compared at the f32 precision a
+/// PostgreSQL REAL keeps.
+async fn dumped(s: &masthead_store::Store) -> Vec<(String, Vec<String>)> {
+    let mut dump = s.dump().await.unwrap();
+    let mut out = Vec::new();
+    for (i, table) in dump.tables().to_vec().into_iter().enumerate() {
+        let mut rows = Vec::new();
+        dump.for_each_row(i, |row| {
+            let values: Vec<serde_json::Value> = row
+                .into_iter()
+                .map(|v| match v {
+                    #[expect(clippy::cast_possible_truncation, reason = "f32 precision")]
+                    masthead_store::Value::Real(r) => {
+                        masthead_store::Value::Text(format!("{}", r as f32)).to_json()
+                    }
+                    other => other.to_json(),
+                })
+                .collect();
+            rows.push(serde_json::Value::Array(values).to_string());
+            Ok(())
+        })
+        .await
+        .unwrap();
+        rows.sort();
+        out.push((table.name, rows));
+    }
+    dump.finish().await.unwrap();
+    out.sort();
+    out
+}
+
+/// A site holding every kind of content the schema has room for: articles with
+/// revisions, autosaves, corrections, old slugs, pins and preview links; threaded comments
+/// in every status with reports, notices and spam decisions; accounts with sessions,
+/// tokens, links, two-factor codes and sign-in failures; the audit log, mail, media,
+/// redirects, renamed terms, search misses and settings.
+async fn fill_site(t: &TestStore) -> i64 {
+    use masthead_core::comment::CommentStatus;
+    use masthead_core::{CorrectionKind, Role, TokenScope};
+    use masthead_store::{
+        ContentKind, LinkPurpose, NewAuditEntry, NewAuthor, NewComment, NewMail, NewMedia,
+        NewRedirect, NewUser, RedirectTarget, Session,
+    };
+    let s = &t.store;
+    s.set_setting("site.title", "The Dump Gazette")
+        .await
+        .unwrap();
+    s.set_setting("site.tagline", "Ünïcödé & \"quotes\"")
+        .await
+        .unwrap();
+    let city = new_section(s, "City", "city", None).await;
+    let _transport = new_section(s, "Transport", "transport", Some(city)).await;
+    s.upsert_author(&NewAuthor {
+        slug: "ada".into(),
+        name: "Ada Byline".into(),
+        bio: "Writes.".into(),
+    })
+    .await
+    .unwrap();
+    let tag = new_tag(s, "Ferries").await;
+    s.rename_tag(tag, &tag_fields("Boats", "boats"))
+        .await
+        .unwrap();
+    let admin = s
+        .create_user(&NewUser {
+            email: "admin@example.org".into(),
+            name: "Admin".into(),
+            role: Role::Administrator,
+            password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        })
+        .await
+        .unwrap();
+    let editor = person(s, "Edith").await;
+    s.set_pending_totp(admin, "JBSWY3DPEHPK3PXP").await.unwrap();
+    s.enable_totp(admin, &["code-hash-1".into(), "code-hash-2".into()])
+        .await
+        .unwrap();
+    s.use_totp_step(admin, 59_000_123).await.unwrap();
+    s.create_session(&Session {
+        id_hash: "session-hash".into(),
+        user_id: admin,
+        created_at: test_now(),
+        last_seen_at: test_now() + Duration::minutes(3),
+        expires_at: test_now() + Duration::days(14),
+        client_ip: "192.0.2.1".into(),
+        user_agent: "Test/1.0".into(),
+    })
+    .await
+    .unwrap();
+    let token = s
+        .create_token(editor, "CI", "token-hash", TokenScope::Write, None)
+        .await
+        .unwrap();
+    s.touch_token(token, test_now() + Duration::seconds(1))
+        .await
+        .unwrap();
+    s.create_link(
+        LinkPurpose::Invitation,
+        "link-hash",
+        Some(editor),
+        test_now() + Duration::days(2),
+    )
+    .await
+    .unwrap();
+    s.record_sign_in_failure(&["email:nobody@example.org".into(), "ip:192.0.2.9".into()])
+        .await
+        .unwrap();
+    s.audit(&NewAuditEntry {
+        actor_id: Some(admin),
+        actor: "Admin".into(),
+        action: "user.create".into(),
+        target: "edith@example.org".into(),
+        detail: "role editor".into(),
+        client_ip: "192.0.2.1".into(),
+    })
+    .await
+    .unwrap();
+    s.enqueue_mail(&NewMail {
+        recipient: "edith@example.org".into(),
+        subject: "Welcome".into(),
+        body_text: "Hello".into(),
+        body_html: "<p>Hello</p>".into(),
+    })
+    .await
+    .unwrap();
+    let media = s
+        .add_media(&NewMedia {
+            hash: "ab".repeat(32),
+            file_name: "harbour.jpg".into(),
+            width: 1600,
+            height: 900,
+            manifest: r#"{"hash":"abab","responsive":[]}"#.into(),
+            meta: r#"{"alt":"The harbour"}"#.into(),
+            search_text: "harbour.jpg the harbour".into(),
+            uploaded_by: Some(editor),
+        })
+        .await
+        .unwrap();
+
+    // Articles: one edited twice (revisions, a slug change), one draft, one scheduled.
+    let mut a = article("Harbour reopens", "City", 5);
+    a.tags = vec!["Boats".into(), "Weather".into()];
+    a.authors = vec!["Ada Byline".into()];
+    a.other_sections = vec!["Transport".into()];
+    a.kicker = Some("Ports".into());
+    a.dateline = Some("DOVER".into());
+    a.featured = true;
+    let first = s.create_article(&a, &by(editor, None)).await.unwrap();
+    t.clock.advance(Duration::minutes(2));
+    a.title = "Harbour reopens after the storm".into();
+    a.slug = Some("harbour-reopens-after-storm".into());
+    let second = s
+        .update_article(first.id, &a, &by(admin, Some(first.version)))
+        .await
+        .unwrap();
+    let mut typing = RevisionContent::from(&a);
+    typing.body_source = "Half a thought".into();
+    s.autosave(first.id, &typing, editor, 5).await.unwrap();
+    s.add_correction(
+        first.id,
+        CorrectionKind::Correction,
+        "The storm was on Monday.",
+        Some(admin),
+    )
+    .await
+    .unwrap();
+    s.add_correction(first.id, CorrectionKind::Update, "Ferries run again.", None)
+        .await
+        .unwrap();
+    s.mark_present(first.id, editor, test_now()).await.unwrap();
+    let mut draft = article("Unfinished", "Transport", 1);
+    draft.status = ArticleStatus::Draft;
+    draft.published_at = None;
+    let draft = s.create_article(&draft, &by(editor, None)).await.unwrap();
+    let mut later = article("Tomorrow's news", "City", 0);
+    later.status = ArticleStatus::Scheduled;
+    later.published_at = Some(test_now() + Duration::days(1));
+    let later = s.create_article(&later, &by(admin, None)).await.unwrap();
+    s.set_related_pins(first.id, &[later.id, draft.id])
+        .await
+        .unwrap();
+    s.create_preview_link(
+        draft.id,
+        "preview-hash",
+        Some(editor),
+        test_now() + Duration::days(1),
+    )
+    .await
+    .unwrap();
+    s.upsert_page(&NewPage {
+        slug: "about".into(),
+        title: "About us".into(),
+        body_format: masthead_core::BodyFormat::Markdown,
+        body_source: "We *report*.".into(),
+        body_html: "<p>We <em>report</em>.</p>".into(),
+        status: ArticleStatus::Published,
+    })
+    .await
+    .unwrap();
+
+    // Comments in every status, threaded, with a report, notices and spam decisions.
+    let comment = |parent: Option<i64>, status: CommentStatus, who: &str| NewComment {
+        article_id: first.id,
+        parent_id: parent,
+        status: Some(status),
+        kind: "comment".into(),
+        author_name: who.into(),
+        author_email: format!("{}@example.net", who.to_lowercase()),
+        author_url: String::new(),
+        body: format!("{who} says hello"),
+        body_format: "text".into(),
+        client_ip: "198.51.100.7".into(),
+        user_agent: "Reader/2".into(),
+        spam_score: Some(0.1),
+        ..Default::default()
+    };
+    let top = s
+        .add_comment(&comment(None, CommentStatus::Approved, "Rosa"))
+        .await
+        .unwrap();
+    let reply = s
+        .add_comment(&comment(Some(top), CommentStatus::Approved, "Sam"))
+        .await
+        .unwrap();
+    let _held = s
+        .add_comment(&comment(Some(reply), CommentStatus::Held, "Tia"))
+        .await
+        .unwrap();
+    let spam = s
+        .add_comment(&comment(None, CommentStatus::Spam, "Buy"))
+        .await
+        .unwrap();
+    let trash = s
+        .add_comment(&comment(Some(top), CommentStatus::Approved, "Uli"))
+        .await
+        .unwrap();
+    s.set_comment_status(trash, CommentStatus::Trash)
+        .await
+        .unwrap();
+    s.report_comment(reply, "203.0.113.5", "rude")
+        .await
+        .unwrap();
+    s.queue_comment_notices(top, &[editor, admin], "new")
+        .await
+        .unwrap();
+    let spam_row = s.comment(spam).await.unwrap().unwrap();
+    s.record_spam_decision(&spam_row, true).await.unwrap();
+    s.record_search_miss("quokka sightings").await.unwrap();
+    s.save_redirect(
+        None,
+        &NewRedirect {
+            from_path: "/old-harbour/".into(),
+            target: RedirectTarget::Content {
+                kind: ContentKind::Article,
+                id: first.id,
+            },
+            suffix: String::new(),
+            status: 301,
+            origin: "manual".into(),
+        },
+    )
+    .await
+    .unwrap();
+    s.save_redirect(
+        None,
+        &NewRedirect {
+            from_path: "/gone/".into(),
+            target: RedirectTarget::Address(String::new()),
+            suffix: String::new(),
+            status: 410,
+            origin: "wordpress".into(),
+        },
+    )
+    .await
+    .unwrap();
+    // References that point forward (a parent made after its child), which a load in
+    // id order must still accept, and the featured image.
+    let raw = |sql: &'static str| masthead_store::testing::raw_execute(s, sql);
+    raw("UPDATE comments SET parent_id = (SELECT MAX(id) FROM comments) WHERE id = (SELECT MIN(id) FROM comments)")
+        .await
+        .unwrap();
+    raw("UPDATE sections SET parent_id = (SELECT MAX(id) FROM sections) WHERE id = (SELECT MIN(id) FROM sections)")
+        .await
+        .unwrap();
+    raw("UPDATE articles SET featured_media_id = (SELECT MAX(id) FROM media)")
+        .await
+        .unwrap();
+    assert!(media > 0 && second.version > first.version);
+    first.id
+}
+
+/// Every table has rows, so a round trip proves something about each.
+fn assert_every_table_has_rows(tables: &[(String, Vec<String>)]) {
+    let empty: Vec<&str> = tables
+        .iter()
+        .filter(|(_, rows)| rows.is_empty())
+        .map(|(t, _)| t.as_str())
+        .collect();
+    assert!(
+        empty.is_empty(),
+        "fill_site leaves these tables empty: {empty:?}"
+    );
+}
+
+async fn a_dump_loads_into_an_empty_store_row_for_row(t: TestStore) {
+    let id = fill_site(&t).await;
+    let before = dumped(&t.store).await;
+    assert_every_table_has_rows(&before);
+    // A fresh database on the same backend.
+    let target = match t.store.backend() {
+        masthead_store::Backend::Sqlite => masthead_testkit::TestDb::sqlite(),
+        masthead_store::Backend::Postgres => masthead_testkit::TestDb::postgres().await.unwrap(),
+    };
+    let copy = target.store().await;
+    let report = t.store.copy_to(&copy.store).await.unwrap();
+    assert_eq!(report.tables.len(), before.len());
+    assert_eq!(
+        report.rows(),
+        before.iter().map(|(_, r)| r.len() as u64).sum::<u64>()
+    );
+    assert_eq!(dumped(&copy.store).await, before, "identical rows");
+    // What the site shows is the same…
+    let original = t.store.article(id).await.unwrap().unwrap();
+    let restored = copy.store.article(id).await.unwrap().unwrap();
+    assert_eq!(format!("{original:?}"), format!("{restored:?}"));
+    assert_eq!(
+        t.store.every_comment_on(id).await.unwrap(),
+        copy.store.every_comment_on(id).await.unwrap()
+    );
+    assert_eq!(
+        t.store.latest_change_id().await.unwrap(),
+        copy.store.latest_change_id().await.unwrap()
+    );
+    // …and new rows get ids after the loaded ones.
+    let next = copy
+        .store
+        .save_article(&article("After the restore", "City", 0))
+        .await
+        .unwrap();
+    let max_before: i64 = before
+        .iter()
+        .find(|(t, _)| t == "articles")
+        .map(|(_, rows)| rows.len() as i64)
+        .unwrap();
+    assert!(next.id > max_before, "{} after {max_before}", next.id);
+    let more = copy.store.latest_change_id().await.unwrap();
+    assert!(more > t.store.latest_change_id().await.unwrap());
+}
+
+async fn a_load_refuses_a_store_that_is_not_empty_or_of_another_schema(t: TestStore) {
+    let s = &t.store;
+    let known = s.known_schema_version();
+    match s.loader(known + 1).await {
+        Err(StoreError::Invalid(m)) => assert!(m.contains("schema version"), "{m}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // Empty: a loader starts (and, dropped, writes nothing).
+    drop(s.loader(known).await.unwrap());
+    s.set_setting("site.title", "Taken").await.unwrap();
+    match s.loader(known).await {
+        Err(StoreError::Invalid(m)) => {
+            assert!(
+                m.contains("not empty") && m.contains("table has rows"),
+                "{m}"
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+async fn a_failed_load_leaves_the_target_empty(t: TestStore) {
+    let known = t.store.known_schema_version();
+    let mut loader = t.store.loader(known).await.unwrap();
+    let settings = masthead_store::DumpTable {
+        name: "settings".into(),
+        columns: vec![
+            masthead_store::DumpColumn {
+                name: "key".into(),
+                kind: masthead_store::ValueKind::Text,
+            },
+            masthead_store::DumpColumn {
+                name: "value".into(),
+                kind: masthead_store::ValueKind::Text,
+            },
+        ],
+        primary_key: vec!["key".into()],
+    };
+    loader.begin_table(&settings).unwrap();
+    loader
+        .row(vec![
+            masthead_store::Value::Text("a".into()),
+            masthead_store::Value::Text("1".into()),
+        ])
+        .await
+        .unwrap();
+    loader.end_table().await.unwrap();
+    // A table the schema does not have, then a row of the wrong width: refused.
+    let mut bogus = settings.clone();
+    bogus.name = "nonsense".into();
+    assert!(loader.begin_table(&bogus).is_err());
+    let mut sections = settings.clone();
+    sections.name = "sections".into();
+    assert!(loader.begin_table(&sections).is_err(), "columns differ");
+    drop(loader);
+    assert_eq!(t.store.setting("a").await.unwrap(), None);
+    let counts = t.store.table_counts().await.unwrap();
+    assert!(counts.iter().all(|(_, n)| *n == 0), "{counts:?}");
+}
+
+/// SQLite keeps instants and dates as text; the dump tells them apart by name (`at`,
+/// `…_at`, `…_date`). PostgreSQL has real types: they must agree with the rule.
+async fn the_dump_reads_times_and_dates_by_the_rule_sqlite_relies_on(t: TestStore) {
+    let dump = t.store.dump().await.unwrap();
+    let mut seen = 0;
+    for table in dump.tables() {
+        for c in &table.columns {
+            use masthead_store::ValueKind as K;
+            if matches!(c.kind, K::Text | K::Timestamp | K::Date) {
+                assert_eq!(
+                    masthead_store::text_kind(&c.name),
+                    c.kind,
+                    "{}.{}",
+                    table.name,
+                    c.name
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 50, "{seen}");
+    dump.finish().await.unwrap();
+}
+
+/// Tables of several pages, keyed by text and by two columns (the first the same over
+/// many pages), come out whole and in key order.
+async fn a_dump_pages_through_tables_larger_than_a_page(t: TestStore) {
+    let s = &t.store;
+    for (title, hours) in [("One", 3), ("Two", 2), ("Three", 1)] {
+        s.save_article(&article(title, "City", hours))
+            .await
+            .unwrap();
+    }
+    let raw = |sql: &'static str| masthead_store::testing::raw_execute(s, sql);
+    raw(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1234)
+         INSERT INTO settings (key, value) SELECT 'key ' || i, 'value' FROM n",
+    )
+    .await
+    .unwrap();
+    raw(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1100)
+         INSERT INTO related_pins (article_id, position, pinned_id)
+         SELECT a.id, n.i, (SELECT MAX(id) FROM articles) FROM n, articles a
+         WHERE a.id < (SELECT MAX(id) FROM articles)",
+    )
+    .await
+    .unwrap();
+    let mut dump = s.dump().await.unwrap();
+    let tables = dump.tables().to_vec();
+    for name in ["settings", "related_pins"] {
+        let i = tables.iter().position(|t| t.name == name).unwrap();
+        let key: Vec<usize> = tables[i]
+            .primary_key
+            .iter()
+            .map(|k| tables[i].columns.iter().position(|c| &c.name == k).unwrap())
+            .collect();
+        let mut keys = Vec::new();
+        dump.for_each_row(i, |row| {
+            keys.push(key.iter().map(|k| row[*k].to_json()).collect::<Vec<_>>());
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let expected = if name == "settings" { 1234 } else { 2200 };
+        assert_eq!(keys.len(), expected, "{name}");
+        let distinct: std::collections::BTreeSet<String> =
+            keys.iter().map(|k| format!("{k:?}")).collect();
+        assert_eq!(distinct.len(), expected, "{name}: no row twice");
+        if name == "related_pins" {
+            let pairs: Vec<(i64, i64)> = keys
+                .iter()
+                .map(|k| (k[0].as_i64().unwrap(), k[1].as_i64().unwrap()))
+                .collect();
+            assert!(pairs.windows(2).all(|w| w[0] < w[1]), "in key order");
+        }
+    }
+    dump.finish().await.unwrap();
+    let before = dumped(s).await;
+    let target = match s.backend() {
+        masthead_store::Backend::Sqlite => masthead_testkit::TestDb::sqlite(),
+        masthead_store::Backend::Postgres => masthead_testkit::TestDb::postgres().await.unwrap(),
+    };
+    let copy = target.store().await;
+    s.copy_to(&copy.store).await.unwrap();
+    assert_eq!(dumped(&copy.store).await, before);
+}
+
+/// `db copy`: SQLite → PostgreSQL → SQLite keeps every row.
+#[tokio::test]
+async fn a_site_copies_from_sqlite_to_postgres_and_back_row_for_row() {
+    let Some(pg) = masthead_testkit::TestDb::postgres().await else {
+        return;
+    };
+    let lite = masthead_testkit::TestDb::sqlite();
+    let source = lite.store().await;
+    let id = fill_site(&source).await;
+    let before = dumped(&source.store).await;
+    let pg = pg.store().await;
+    source.store.copy_to(&pg.store).await.unwrap();
+    assert_eq!(dumped(&pg.store).await, before, "on PostgreSQL");
+    let back = masthead_testkit::TestDb::sqlite();
+    let back = back.store().await;
+    pg.store.copy_to(&back.store).await.unwrap();
+    assert_eq!(dumped(&back.store).await, before, "back on SQLite");
+    let a = source.store.article(id).await.unwrap().unwrap();
+    let b = pg.store.article(id).await.unwrap().unwrap();
+    let c = back.store.article(id).await.unwrap().unwrap();
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    assert_eq!(format!("{a:?}"), format!("{c:?}"));
+    // A new article on PostgreSQL gets a fresh id.
+    let next = pg
+        .store
+        .save_article(&article("New on PostgreSQL", "City", 0))
+        .await
+        .unwrap();
+    assert!(next.id > id + 2);
+}
+
+async fn every_node_hears_of_each_committed_change_once(t: TestStore) {
+    let s = &t.store;
+    let Some(mut listener) = s.change_listener().await.unwrap() else {
+        // SQLite: one serving process, which polls its own file.
+        assert_eq!(s.backend(), masthead_store::Backend::Sqlite);
+        return;
+    };
+    let short = std::time::Duration::from_millis(300);
+    assert!(!listener.wait(short).await, "nothing happened yet");
+    // A save elsewhere (its own connection, as another node would) is heard at once.
+    s.save_article(&article("Heard of", "City", 1))
+        .await
+        .unwrap();
+    assert!(listener.wait(std::time::Duration::from_secs(5)).await);
+    assert!(!listener.wait(short).await, "one notification per commit");
+    // A scheduled article coming due, looked for by two nodes at once: published once,
+    // one change-log row, one notification.
+    let mut a = article("Due soon", "City", 0);
+    a.status = ArticleStatus::Scheduled;
+    a.published_at = Some(test_now() + Duration::minutes(5));
+    let id = s.create_article(&a, &Edit::default()).await.unwrap().id;
+    assert!(listener.wait(std::time::Duration::from_secs(5)).await);
+    let before = s.latest_change_id().await.unwrap();
+    t.clock.advance(Duration::minutes(10));
+    let (x, y) = tokio::join!(s.publish_due(), s.publish_due());
+    let published: Vec<i64> = x.unwrap().into_iter().chain(y.unwrap()).collect();
+    assert_eq!(published, vec![id]);
+    let rows = s.changes_after(before, 100).await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(listener.wait(std::time::Duration::from_secs(5)).await);
+    assert!(
+        !listener.wait(short).await,
+        "one notification for one publication"
     );
 }

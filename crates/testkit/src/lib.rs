@@ -10,6 +10,7 @@
     reason = "test support: a failure here is a failed test"
 )]
 
+pub mod moto;
 pub mod xmllint;
 
 use chrono::{DateTime, TimeZone, Utc};

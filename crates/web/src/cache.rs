@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Pages larger than this are served but not kept.
 const MAX_PAGE_BYTES: usize = 4 << 20;
@@ -71,6 +71,44 @@ pub struct PageCache {
     /// Counts comment invalidations, so a page rendered while one happened is not kept
     /// (it may show the comments as they were).
     dropped: AtomicU64,
+    /// Pages being rendered, by generation and path: after a change drops the cache,
+    /// the many readers of a popular page wait for one render instead of each sending
+    /// the same queries to the database. The receiver wakes when the render's sender
+    /// is dropped.
+    rendering: Mutex<HashMap<(Generation, String), tokio::sync::watch::Receiver<()>>>,
+    /// Hits, renders and waits on another request's render, for `/metrics`.
+    pub(crate) stats: CacheStats,
+}
+
+/// How the cache has done since start.
+#[derive(Debug, Default)]
+pub(crate) struct CacheStats {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub coalesced: AtomicU64,
+}
+
+/// Held by the request rendering a page; dropping it (done, failed or cancelled) wakes
+/// the requests waiting for that page.
+struct Rendering<'a> {
+    cache: &'a PageCache,
+    key: (Generation, String),
+    _done: tokio::sync::watch::Sender<()>,
+}
+
+impl Drop for Rendering<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut r) = self.cache.rendering.lock() {
+            r.remove(&self.key);
+        }
+    }
+}
+
+/// What a request missing the cache does: render (and let others wait for it), or
+/// wait for the render already under way.
+enum Miss<'a> {
+    Render(Rendering<'a>),
+    Wait(tokio::sync::watch::Receiver<()>),
 }
 
 impl PageCache {
@@ -79,7 +117,28 @@ impl PageCache {
             enabled,
             entries: RwLock::new(Entries::default()),
             dropped: AtomicU64::new(0),
+            rendering: Mutex::new(HashMap::new()),
+            stats: CacheStats::default(),
         }
+    }
+
+    /// Joins the render of `key` under way, or becomes it.
+    fn miss(&self, generation: Generation, key: &str) -> Miss<'_> {
+        let key = (generation, key.to_owned());
+        let mut rendering = match self.rendering.lock() {
+            Ok(r) => r,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(rx) = rendering.get(&key) {
+            return Miss::Wait(rx.clone());
+        }
+        let (tx, rx) = tokio::sync::watch::channel(());
+        rendering.insert(key.clone(), rx);
+        Miss::Render(Rendering {
+            cache: self,
+            key,
+            _done: tx,
+        })
     }
 
     fn get(
@@ -238,6 +297,9 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
         || req.uri().query().is_some()
         || req.uri().path().starts_with("/api/")
         || req.uri().path().starts_with("/newsroom")
+        || matches!(req.uri().path(), "/metrics" | "/healthz" | "/readyz")
+        // Credentials make an answer someone's own, whatever its path.
+        || req.headers().contains_key(header::AUTHORIZATION)
         || crate::comments::personal(req.headers())
     {
         return next.run(req).await;
@@ -246,8 +308,25 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
     let dropped = cache.dropped.load(Ordering::Acquire);
     let key = req.uri().path().to_owned();
     if let Some(page) = cache.get(generation, &key, state.now()) {
+        cache.stats.hits.fetch_add(1, Ordering::Relaxed);
         return serve(&page, req.headers());
     }
+    let rendering = match cache.miss(generation, &key) {
+        Miss::Render(r) => r,
+        Miss::Wait(mut rx) => {
+            cache.stats.coalesced.fetch_add(1, Ordering::Relaxed);
+            // Woken when that render ends; its page, if it could be kept, is served.
+            let _ = rx.changed().await;
+            if let Some(page) = cache.get(generation, &key, state.now()) {
+                return serve(&page, req.headers());
+            }
+            // Not kept (an error page, a personal answer, a change meanwhile): render
+            // this one, without waiting again.
+            cache.stats.misses.fetch_add(1, Ordering::Relaxed);
+            return next.run(req).await;
+        }
+    };
+    cache.stats.misses.fetch_add(1, Ordering::Relaxed);
     let req_headers = req.headers().clone();
     // Render uncompressed: the cache keeps the plain bytes and its own gzip copy.
     let mut req = req;
@@ -283,5 +362,6 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
     if state.generation() == generation && cache.dropped.load(Ordering::Acquire) == dropped {
         cache.put(generation, key, page.clone());
     }
+    drop(rendering);
     serve(&page, &req_headers)
 }

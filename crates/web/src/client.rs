@@ -102,6 +102,28 @@ pub fn address(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[AddressBloc
     client.to_string()
 }
 
+/// Whether the request reached the site over https, as a trusted proxy reports it
+/// (`X-Forwarded-Proto`; the last value, the one the nearest proxy wrote). `None` when
+/// the peer is not trusted or says nothing: this server itself speaks plain HTTP.
+pub fn forwarded_https(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[AddressBlock],
+) -> Option<bool> {
+    let peer = canonical(peer?);
+    if !trusted.iter().any(|b| b.contains(peer)) {
+        return None;
+    }
+    let proto = headers
+        .get_all("x-forwarded-proto")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .next_back()?;
+    Some(proto.eq_ignore_ascii_case("https"))
+}
+
 /// The connection's peer address, from axum's connect info.
 pub fn peer(extensions: &Extensions) -> Option<IpAddr> {
     extensions
@@ -118,6 +140,33 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", HeaderValue::from_str(xff).unwrap());
         h
+    }
+
+    #[test]
+    fn forwarded_scheme_counts_only_from_trusted_proxies() {
+        let trusted = vec!["10.0.0.0/8".parse::<AddressBlock>().unwrap()];
+        let proxy = Some("10.1.2.3".parse().unwrap());
+        let stranger = Some("203.0.113.9".parse().unwrap());
+        let proto = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-proto", HeaderValue::from_str(v).unwrap());
+            h
+        };
+        assert_eq!(
+            forwarded_https(proxy, &proto("https"), &trusted),
+            Some(true)
+        );
+        assert_eq!(
+            forwarded_https(proxy, &proto("http"), &trusted),
+            Some(false)
+        );
+        // Several proxies: the nearest one's word counts.
+        assert_eq!(
+            forwarded_https(proxy, &proto("https, http"), &trusted),
+            Some(false)
+        );
+        assert_eq!(forwarded_https(stranger, &proto("https"), &trusted), None);
+        assert_eq!(forwarded_https(proxy, &HeaderMap::new(), &trusted), None);
     }
 
     #[test]

@@ -233,6 +233,11 @@ impl AppState {
 
     /// Whether search and related stories cover every public article (tests wait for
     /// it after a start; readers are served before).
+    /// The change-log id the search index has caught up to.
+    pub fn search_cursor(&self) -> i64 {
+        self.discovery().index().cursor()
+    }
+
     pub fn discovery_ready(&self) -> bool {
         let d = self.discovery();
         d.complete() && d.related_ready() && !d.rebuilding.load(Ordering::Acquire)

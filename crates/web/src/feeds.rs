@@ -98,7 +98,7 @@ pub(crate) async fn feed(
     let mut res = (
         [
             (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, no-cache"),
+            (header::CACHE_CONTROL, crate::edge::PUBLIC_PAGE),
         ],
         body,
     )

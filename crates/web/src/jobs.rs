@@ -80,15 +80,50 @@ pub async fn comment_housekeeping(
     Ok((purged, anonymised))
 }
 
-/// Runs [`comment_housekeeping`] now and then every hour.
+/// Everything else that outlives its use: expired sessions and one-time links,
+/// sign-in failures past the slow-down window, autosaves past their keeping period,
+/// audit entries past the retention period. Nothing here is a content change.
+pub async fn account_housekeeping(
+    state: &AppState,
+) -> Result<(masthead_store::ExpiredAccountData, u64), masthead_store::StoreError> {
+    let settings = state.settings();
+    let now = state.now();
+    let expired = state
+        .store()
+        .expire_account_data(
+            now,
+            now - settings.sign_in_window,
+            settings.audit_retention.map(|keep| now - keep),
+        )
+        .await?;
+    let autosaves = state
+        .store()
+        .prune_old_autosaves(now - settings.autosave_max_age)
+        .await?;
+    if expired != masthead_store::ExpiredAccountData::default() || autosaves > 0 {
+        tracing::info!(
+            "housekeeping: {} expired session(s), {} expired link(s), {} old sign-in failure(s), {} audit entr(ies) past retention, {autosaves} old autosave(s) removed",
+            expired.sessions,
+            expired.links,
+            expired.sign_in_failures,
+            expired.audit_entries
+        );
+    }
+    Ok((expired, autosaves))
+}
+
+/// Runs both housekeepings now and then every `housekeeping_every`.
 pub fn spawn_housekeeping(state: &AppState) -> tokio::task::JoinHandle<()> {
     let state = state.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        let mut tick = tokio::time::interval(state.settings().housekeeping_every);
         loop {
             tick.tick().await;
             if let Err(e) = comment_housekeeping(&state).await {
                 tracing::warn!("comment housekeeping failed: {e}");
+            }
+            if let Err(e) = account_housekeeping(&state).await {
+                tracing::warn!("housekeeping failed: {e}");
             }
         }
     })

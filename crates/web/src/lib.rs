@@ -11,6 +11,7 @@ pub mod client;
 mod comment_mail;
 mod comments;
 mod discovery;
+pub mod edge;
 mod editorial;
 mod error;
 mod feeds;
@@ -20,11 +21,13 @@ mod limits;
 pub mod mail;
 pub mod media;
 mod memo;
+pub mod metrics;
 pub mod newsroom;
 mod redirects;
 pub mod route;
 mod search;
 mod seo;
+pub mod server;
 mod site;
 pub mod site_settings;
 mod sitemaps;
@@ -92,6 +95,13 @@ pub struct SiteSettings {
     pub presence_window: Duration,
     /// How many autosaves each person keeps per article (the newest ones).
     pub autosaves_kept: usize,
+    /// Autosaves older than this are removed by housekeeping.
+    pub autosave_max_age: chrono::Duration,
+    /// The audit log keeps entries this long (`None`: for ever).
+    pub audit_retention: Option<chrono::Duration>,
+    /// How often housekeeping runs (expired sessions and links, old autosaves, audit
+    /// retention, old spam, comment addresses).
+    pub housekeeping_every: Duration,
     /// Upload limits and rendition sizes.
     pub media: masthead_media::MediaSettings,
     /// Where the media library's files are kept.
@@ -115,6 +125,13 @@ pub struct SiteSettings {
     pub related_stories: bool,
     /// Searches one client may make per minute (0: no limit).
     pub searches_per_minute: u32,
+    /// Caches in front of the site (CDN), HSTS, access log.
+    pub edge: edge::EdgeSettings,
+    /// Timeouts and the connection cap of the server loop.
+    pub connections: server::ConnectionLimits,
+    /// The token `/metrics` on the site asks for (none: not served there, only on the
+    /// admin address if there is one).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for SiteSettings {
@@ -142,6 +159,9 @@ impl Default for SiteSettings {
             schedule_poll: Duration::from_secs(5),
             presence_window: Duration::from_secs(10 * 60),
             autosaves_kept: masthead_store::AUTOSAVES_KEPT,
+            autosave_max_age: chrono::Duration::days(30),
+            audit_retention: Some(chrono::Duration::days(365)),
+            housekeeping_every: Duration::from_secs(3600),
             media: masthead_media::MediaSettings::default(),
             media_dir: std::path::PathBuf::from("masthead-data/media"),
             logo: None,
@@ -153,6 +173,9 @@ impl Default for SiteSettings {
             search_dir: None,
             related_stories: true,
             searches_per_minute: 30,
+            edge: edge::EdgeSettings::default(),
+            connections: server::ConnectionLimits::default(),
+            metrics_token: None,
         }
     }
 }
@@ -205,12 +228,26 @@ pub(crate) struct Inner {
     pub discovery: discovery::Discovery,
     /// The redirected addresses this node answers before its own routes.
     pub redirects: redirects::Redirects,
+    /// Requests and latencies for `/metrics`.
+    pub metrics: metrics::Metrics,
 }
 
 impl AppState {
+    /// A site whose media library lives in the `media_dir` folder.
     pub fn new(store: Store, theme: Theme, settings: SiteSettings) -> Self {
-        let cache = PageCache::new(settings.page_cache);
         let media = Arc::new(masthead_media::FsStorage::at(settings.media_dir.clone()));
+        Self::with_media(store, theme, settings, media)
+    }
+
+    /// A site whose media library lives in `media` (object storage shared by several
+    /// nodes, say).
+    pub fn with_media(
+        store: Store,
+        theme: Theme,
+        settings: SiteSettings,
+        media: Arc<dyn masthead_media::MediaStorage>,
+    ) -> Self {
+        let cache = PageCache::new(settings.page_cache);
         let discovery =
             discovery::Discovery::open(settings.search_dir.as_deref(), settings.related_stories);
         Self(Arc::new(Inner {
@@ -233,6 +270,7 @@ impl AppState {
             comment_mail_sent: std::sync::Mutex::new(std::collections::HashMap::new()),
             discovery,
             redirects: redirects::Redirects::new(),
+            metrics: metrics::Metrics::default(),
         }))
     }
 
@@ -306,10 +344,27 @@ impl AppState {
     pub fn spawn_change_follower(&self) -> tokio::task::JoinHandle<()> {
         let state = self.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(state.settings().change_poll);
+            let poll = state.settings().change_poll;
+            let mut tick = tokio::time::interval(poll);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // On PostgreSQL a notification wakes this at once; the poll stays as the
+            // fallback.
+            let mut listener = match state.store().change_listener().await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!("cannot listen for changes, polling instead: {e}");
+                    None
+                }
+            };
             loop {
-                tick.tick().await;
+                match listener.as_mut() {
+                    Some(l) => {
+                        l.wait(poll).await;
+                    }
+                    None => {
+                        tick.tick().await;
+                    }
+                }
                 if let Err(e) = state.follow_changes().await {
                     tracing::warn!("cannot read the change log: {e}");
                 }
@@ -468,6 +523,14 @@ impl AppState {
         Ok(())
     }
 
+    /// After the server stopped taking requests: the search index catches up with the
+    /// last changes and commits, so the next start has nothing to redo.
+    pub async fn shut_down(&self) {
+        if let Err(e) = self.feed_discovery().await {
+            tracing::warn!("cannot bring the search index up to date before stopping: {e}");
+        }
+    }
+
     /// Reads the change log once, so the first requests start from the right generation.
     pub async fn catch_up(&self) {
         if let Err(e) = site_settings::reload(self).await {
@@ -509,6 +572,7 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::on_site))
         .route("/static/{file}", get(static_asset))
         .route("/media/{*key}", get(media::serve))
         .route("/preview/{secret}", get(site::preview))
@@ -540,6 +604,10 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static(value),
         ));
     }
+    app = app.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        edge::cache_headers,
+    ));
     // The page cache is the outermost layer but one: a hit is answered with bytes and
     // headers kept from the first render, without passing through anything else.
     // Redirects come before it, so an editor can redirect an address the cache holds.
@@ -551,7 +619,24 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         redirects::serve,
     ))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        edge::observe,
+    ))
+    .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        state.0.configured.connections.body_read_timeout,
+    ))
     .with_state(state)
+}
+
+/// The admin address's router: health, readiness and metrics without a token (the
+/// address, reachable only from where the operator allows, is the protection).
+pub fn admin_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::on_admin))
+        .with_state(state)
 }
 
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
@@ -578,20 +663,47 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
 /// cover every public article (after a start or a rebuild they are filled in the
 /// background while the site already serves).
 async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    let db = state.store().ping().await.is_ok();
+    let store = state.store();
+    let db = store.ping().await.is_ok();
+    let schema = store.schema_version().await.ok();
+    let migrated = schema == Some(store.known_schema_version());
     let discovery = state.discovery_ready();
-    let status = if db && discovery {
+    // Behind by a burst is still ready (a node that flapped under steady writes would
+    // be taken out of rotation for nothing); behind by more is not.
+    let lag = match store.latest_change_id().await {
+        Ok(latest) => (latest - state.search_cursor()).max(0),
+        Err(_) => i64::MAX,
+    };
+    let caught_up = lag <= READY_INDEX_LAG;
+    let status = if db && migrated && discovery && caught_up {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let body = format!(
-        "database: {}\nsearch and related stories: {}\n",
+        "database: {}\nmigrations: {}\nsearch and related stories: {}\nsearch index behind the change log by: {}\n",
         if db { "ok" } else { "unavailable" },
-        if discovery { "ready" } else { "building" }
+        match schema {
+            Some(v) if migrated => format!("applied ({v})"),
+            Some(v) => format!(
+                "pending (database at {v}, this binary knows {})",
+                store.known_schema_version()
+            ),
+            None => "unknown".to_owned(),
+        },
+        if discovery { "ready" } else { "building" },
+        if lag == i64::MAX {
+            "unknown".to_owned()
+        } else {
+            lag.to_string()
+        }
     );
     (status, [(header::CACHE_CONTROL, "no-store")], body).into_response()
 }
+
+/// How many change-log entries the search index may trail by and the node still be
+/// ready.
+const READY_INDEX_LAG: i64 = 1_000;
 
 async fn static_asset(
     axum::extract::State(state): axum::extract::State<AppState>,

@@ -97,9 +97,16 @@ pub(crate) fn spawn_hit_counter(state: &AppState) -> tokio::task::JoinHandle<()>
 /// health checks must always answer for themselves.
 pub(crate) fn reserved(path: &str) -> bool {
     path == "/newsroom"
-        || ["/newsroom/", "/api/", "/static/", "/healthz", "/readyz"]
-            .iter()
-            .any(|p| path.starts_with(p))
+        || [
+            "/newsroom/",
+            "/api/",
+            "/static/",
+            "/healthz",
+            "/readyz",
+            "/metrics",
+        ]
+        .iter()
+        .any(|p| path.starts_with(p))
 }
 
 /// The middleware, outside the page cache: a redirected address is answered here.

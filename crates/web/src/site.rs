@@ -95,7 +95,7 @@ pub(crate) fn html(body: String) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, no-cache"),
+            (header::CACHE_CONTROL, crate::edge::PUBLIC_PAGE),
         ],
         body,
     )
