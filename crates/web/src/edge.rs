@@ -60,7 +60,7 @@ fn new_request_id() -> String {
             .unwrap_or(0);
         return format!("{nanos:016x}");
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:016x}", u64::from_le_bytes(bytes))
 }
 
 /// An id from elsewhere is kept only when it is short and plain (it goes into logs).
