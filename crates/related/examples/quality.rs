@@ -310,10 +310,13 @@ fn reuters_topics(articles: &[Article], index: &RelatedIndex) -> (f64, f64, usiz
 
 /// Grid search on the even lines of BBC (odd lines printed for information only).
 /// Comma-separated values in T_TW (title weight), T_IDF (idf exponent), T_QT (query
-/// terms), T_CAND (candidates) and T_DUP (duplicate threshold) replace the default grid.
+/// terms), T_CAND (candidates), T_DUP (duplicate threshold) and T_MAXP (posting entries a
+/// query may walk) replace the default grid.
 fn tune(bbc: &[Article], groups: &[usize]) {
     let n = bbc.len();
-    println!("title_weight idf_exponent query_terms candidates dup_threshold | even p@4 | odd p@4");
+    println!(
+        "title_weight idf_exponent query_terms candidates dup_threshold max_postings | even p@4 | odd p@4"
+    );
     let list = |name: &str, default: &str| -> Vec<f32> {
         std::env::var(name)
             .unwrap_or(default.to_string())
@@ -325,13 +328,18 @@ fn tune(bbc: &[Article], groups: &[usize]) {
         for idf in list("T_IDF", "0.25,0.5,0.75,1") {
             for qt in list("T_QT", "60").into_iter().map(|x| x as usize) {
                 for cand in list("T_CAND", "200").into_iter().map(|x| x as usize) {
-                    for dup in list("T_DUP", "0.9") {
+                    for (dup, maxp) in list("T_DUP", "0.9").into_iter().flat_map(|dup| {
+                        list("T_MAXP", "200000")
+                            .into_iter()
+                            .map(move |m| (dup, m as usize))
+                    }) {
                         let s = Settings {
                             title_weight: tw,
                             idf_exponent: idf,
                             query_terms: qt,
                             candidates: cand,
                             duplicate_threshold: dup,
+                            max_postings: maxp,
                             ..Settings::default()
                         };
                         let index = build_index(bbc, s);
@@ -340,7 +348,7 @@ fn tune(bbc: &[Article], groups: &[usize]) {
                         });
                         let odd =
                             precision_at_4(bbc, groups, odd_lines(n), |i| keys(&index, bbc[i].key));
-                        println!("{tw} {idf} {qt} {cand} {dup} | {even:.4} | {odd:.4}");
+                        println!("{tw} {idf} {qt} {cand} {dup} {maxp} | {even:.4} | {odd:.4}");
                     }
                 }
             }

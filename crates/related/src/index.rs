@@ -70,6 +70,32 @@ struct Source {
 /// shared section, shared tags).
 type Scored = (f32, i64, u32, f32, f32, Option<u32>, Vec<u32>);
 
+/// Per-thread buffers a query reuses instead of allocating (and zeroing) arrays as long as
+/// the vocabulary and the archive on every call: at a million stories that was megabytes
+/// a query. Both are all zero between queries.
+#[derive(Default)]
+struct Scratch {
+    /// The source's weight by term id.
+    dense: Vec<f32>,
+    /// Partial scores by slot.
+    acc: Vec<f32>,
+}
+
+impl Scratch {
+    fn fit(&mut self, terms: usize, slots: usize) {
+        if self.dense.len() < terms {
+            self.dense.resize(terms, 0.0);
+        }
+        if self.acc.len() < slots {
+            self.acc.resize(slots, 0.0);
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 /// Sub-linear term frequency: the tenth "bank" in a story says less than the first.
 /// (Below one occurrence, only possible with a title weight under 1, it stays linear.)
 fn log_tf(tf: f32) -> f32 {
@@ -392,7 +418,6 @@ impl RelatedIndex {
     }
 
     fn query(&self, src: &Source, limit: usize, exclude: &[i64]) -> Vec<Related> {
-        let st = &self.settings;
         if limit == 0 || self.is_empty() {
             return Vec::new();
         }
@@ -408,10 +433,33 @@ impl RelatedIndex {
             return Vec::new();
         }
         let src_norm = norm2.sqrt();
-        let mut dense = vec![0f32; self.terms.len()];
-        for &(t, w) in &weights {
-            dense[t as usize] = w;
-        }
+        SCRATCH.with_borrow_mut(|scratch| {
+            scratch.fit(self.terms.len(), self.docs.len());
+            for &(t, w) in &weights {
+                scratch.dense[t as usize] = w;
+            }
+            let found = self.query_with(src, limit, exclude, &weights, src_norm, scratch);
+            for &(t, _) in &weights {
+                scratch.dense[t as usize] = 0.0;
+            }
+            found
+        })
+    }
+
+    /// The query proper, with the source's weights spread in `scratch.dense`; leaves
+    /// `scratch.acc` all zero again.
+    fn query_with(
+        &self,
+        src: &Source,
+        limit: usize,
+        exclude: &[i64],
+        weights: &[(u32, f32)],
+        src_norm: f32,
+        scratch: &mut Scratch,
+    ) -> Vec<Related> {
+        let st = &self.settings;
+        let ln_n = self.ln_n();
+        let dense = &scratch.dense;
 
         // Gather candidates from the postings of the strongest terms, with a partial
         // cosine (those terms only, cached norms) to choose which to score exactly.
@@ -421,21 +469,44 @@ impl RelatedIndex {
             top.select_nth_unstable_by(st.query_terms, by_weight);
             top.truncate(st.query_terms);
         }
-        let mut acc = vec![0f32; self.docs.len()];
-        for &(t, w) in &top {
+        // Rarest first, within a budget of posting entries (see `Settings::max_postings`).
+        top.sort_unstable_by_key(|&(t, _)| (self.postings[t as usize].len(), t));
+        let acc = &mut scratch.acc;
+        let mut touched: Vec<u32> = Vec::new();
+        let mut budget = st.max_postings.max(top.len());
+        for (i, &(t, w)) in top.iter().enumerate() {
             let q = w * self.idf(t, ln_n);
-            for &(slot, l) in &self.postings[t as usize] {
-                acc[slot as usize] += q * l;
+            let list = &self.postings[t as usize];
+            let share = budget / (top.len() - i);
+            let walk = if list.len() <= share {
+                list.as_slice()
+            } else {
+                // The stories indexed nearest the source: around its slot, or the newest
+                // for a story not in the index.
+                let at = match src.slot {
+                    Some(slot) => list.partition_point(|&(s, _)| s < slot),
+                    None => list.len(),
+                };
+                let from = at.saturating_sub(share / 2).min(list.len() - share);
+                &list[from..from + share]
+            };
+            budget -= walk.len();
+            for &(slot, l) in walk {
+                let a = &mut acc[slot as usize];
+                if *a == 0.0 {
+                    touched.push(slot);
+                }
+                *a += q * l;
             }
         }
-        let mut cands: Vec<(f32, u32)> = acc
-            .iter()
-            .zip(&self.norms)
-            .enumerate()
-            .filter(|&(s, (&a, _))| a > 0.0 && Some(s as u32) != src.slot)
-            .map(|(s, (&a, &norm))| (a / norm.max(1e-6), s as u32))
-            .collect();
-        drop(acc);
+        let mut cands: Vec<(f32, u32)> = Vec::with_capacity(touched.len());
+        for &slot in &touched {
+            let a = std::mem::take(&mut acc[slot as usize]);
+            if a > 0.0 && Some(slot) != src.slot {
+                cands.push((a / self.norms[slot as usize].max(1e-6), slot));
+            }
+        }
+        drop(touched);
         let by_pre = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
 
         // Exact scores for the best candidates, in chunks, until enough have survived
@@ -461,7 +532,7 @@ impl RelatedIndex {
                 if exclude.contains(&e.key) || (src.title != 0 && e.title == src.title) {
                     continue;
                 }
-                let (dot, cnorm2) = self.dot(&dense, e, ln_n, |_, _| {});
+                let (dot, cnorm2) = self.dot(dense, e, ln_n, |_, _| {});
                 if dot <= 0.0 || cnorm2 <= 0.0 {
                     continue;
                 }
@@ -481,7 +552,7 @@ impl RelatedIndex {
         scored
             .into_iter()
             .map(|(score, key, slot, text, recency, section, tags)| {
-                let words = self.why_words(&dense, slot, ln_n);
+                let words = self.why_words(dense, slot, ln_n);
                 Related {
                     key,
                     score,

@@ -82,6 +82,12 @@ pub struct Settings {
     pub query_terms: usize,
     /// How many of the best-gathered candidates get the exact score and the bonuses.
     pub candidates: usize,
+    /// How many posting entries one query may walk to gather candidates, so that its cost
+    /// stops growing with the archive. The source's terms are walked rarest first (they
+    /// say the most, and their lists are short); a term whose list does not fit in what is
+    /// left contributes only the stories indexed nearest the source (in an archive filled
+    /// in id order, those published around the same time). Exact below the budget.
+    pub max_postings: usize,
     /// How many shared words an explanation names.
     pub why_words: usize,
 }
@@ -100,6 +106,7 @@ impl Default for Settings {
             duplicate_threshold: 0.9,
             query_terms: 40,
             candidates: 100,
+            max_postings: 20_000,
             why_words: 3,
         }
     }

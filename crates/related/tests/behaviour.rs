@@ -393,3 +393,111 @@ fn answers_are_deterministic() {
         assert_eq!(a.related(key, 4, &[]), b.related(key, 4, &[]));
     }
 }
+
+/// An archive of `n` stories: each has a headline word of its own; stories 2k and 2k+1
+/// (keys 2k+1 and 2k+2) share a word no other story has, and one of three common words.
+fn paired_archive(n: usize) -> Vec<(i64, String, String)> {
+    let word = |mut k: usize| {
+        let mut w = String::from("zq");
+        loop {
+            w.push((b'a' + (k % 26) as u8) as char);
+            k /= 26;
+            if k == 0 {
+                return w;
+            }
+        }
+    };
+    let common = ["harbour", "school", "library"];
+    (0..n)
+        .map(|i| {
+            (
+                i as i64 + 1,
+                format!("Council report {}", word(100_000 + i)),
+                format!(
+                    "The council discussed the {} and the {} plan at length.",
+                    common[(i / 2) % 3],
+                    word(i / 2)
+                ),
+            )
+        })
+        .collect()
+}
+
+fn index_with(settings: Settings, stories: &[(i64, String, String)]) -> RelatedIndex {
+    let mut index = RelatedIndex::new(settings);
+    for (key, title, body) in stories {
+        index.upsert(
+            *key,
+            &Doc {
+                title,
+                body,
+                sections: &[],
+                tags: &[],
+                // All at once: nearness in time favours no one.
+                published: 0,
+            },
+        );
+    }
+    index
+}
+
+#[test]
+fn a_query_within_its_posting_budget_is_exact() {
+    let stories = paired_archive(600);
+    let default = index_with(Settings::default(), &stories);
+    let unbounded = index_with(
+        Settings {
+            max_postings: usize::MAX,
+            ..Settings::default()
+        },
+        &stories,
+    );
+    for key in [1, 2, 299, 300, 600] {
+        assert_eq!(default.related(key, 4, &[]), unbounded.related(key, 4, &[]));
+    }
+}
+
+#[test]
+fn a_small_posting_budget_still_finds_what_the_rare_words_say() {
+    // A common word is in 1,000 of the 3,000 stories; a budget of 60 entries walks the
+    // rare words' entries in full and only the common word's entries beside the source.
+    let stories = paired_archive(3000);
+    let bounded = index_with(
+        Settings {
+            max_postings: 60,
+            ..Settings::default()
+        },
+        &stories,
+    );
+    for (key, pair) in [(1, 2), (1500, 1499), (2999, 3000), (3000, 2999)] {
+        let found = bounded.related(key, 4, &[]);
+        assert_eq!(found.len(), 4, "{key}: {found:?}");
+        assert_eq!(found[0].key, pair, "{key}: {found:?}");
+        assert!(!keys(&found).contains(&key));
+        // The common word's share of the budget (under 60 of its entries; one story in
+        // three has it) was spent beside the source, or next to it at the archive's end.
+        assert!(
+            keys(&found).iter().all(|k| k.abs_diff(key) <= 180),
+            "{key}: {found:?}"
+        );
+    }
+    // Unbounded, the equally good stories come from anywhere (ties go to the lowest key).
+    let unbounded = index_with(Settings::default(), &stories).related(1500, 4, &[]);
+    assert!(
+        keys(&unbounded).iter().any(|k| k.abs_diff(1500) > 180),
+        "{unbounded:?}"
+    );
+    // A story not in the index (a draft) walks the newest entries of the common words.
+    let draft = bounded.related_to_doc(
+        &Doc {
+            title: "Council report",
+            body: "The council discussed the harbour at length.",
+            sections: &[],
+            tags: &[],
+            published: 0,
+        },
+        2,
+        &[],
+    );
+    assert_eq!(draft.len(), 2, "{draft:?}");
+}
