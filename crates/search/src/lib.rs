@@ -273,6 +273,28 @@ impl SearchIndex {
         }
     }
 
+    /// How many segments searches read.
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
+    /// Merges the searchable segments into one when there are more than `max`, and waits
+    /// for it. A bulk build leaves dozens of segments (no merges while it runs), and the
+    /// merge policy only looks at them at the next commit, which a quiet archive may not
+    /// see for hours; meanwhile every search pays per segment (30 segments at a million
+    /// articles tripled the search p99). Changes keep flowing while it runs: the merge
+    /// works on its own threads, not under the writer's lock.
+    pub fn compact(&self, max: usize) -> Result<bool, SearchError> {
+        let ids = self.index.searchable_segment_ids()?;
+        if ids.len() <= max.max(1) {
+            return Ok(false);
+        }
+        let merging = self.writer().merge(&ids);
+        merging.wait()?;
+        self.reader.reload()?;
+        Ok(true)
+    }
+
     fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
         match self.writer.lock() {
             Ok(w) => w,

@@ -277,3 +277,61 @@ fn folders_swap_whole_indexes() {
         Err(OpenError::Unusable(_))
     ));
 }
+
+#[test]
+fn a_bulk_build_is_compacted_into_one_segment_and_answers_the_same() {
+    let ix = SearchIndex::in_memory().expect("index");
+    ix.set_bulk(true);
+    let words = ["harbour", "budget", "rowing", "bridge", "schools"];
+    // One segment per commit while merges are off.
+    for batch in 0..6_i64 {
+        let docs: Vec<IndexDoc> = (0..20_i64)
+            .map(|i| {
+                let id = batch * 20 + i + 1;
+                let w = words[(id % 5) as usize];
+                doc(
+                    id,
+                    &format!("Story {id} about the {w}"),
+                    &format!("All about the {w}."),
+                    "local",
+                    &[],
+                    1,
+                )
+            })
+            .collect();
+        ix.stage(&docs, &[]).expect("stage");
+        ix.commit(None).expect("commit");
+    }
+    ix.commit(Some(9)).expect("commit");
+    ix.set_bulk(false);
+    assert_eq!(ix.segments(), 6);
+    let before = ask(&ix, "harbour");
+    assert!(!ix.compact(6).expect("compact"), "six segments are allowed");
+    assert!(ix.compact(1).expect("compact"));
+    assert_eq!(ix.segments(), 1);
+    let after = ask(&ix, "harbour");
+    assert_eq!(after.total, 24);
+    assert_eq!(before.total, after.total);
+    let sorted = |r: &SearchResults| {
+        let mut v = ids(r);
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(sorted(&before), sorted(&after));
+    assert_eq!(ix.cursor(), 9, "the change-log position survives the merge");
+    // Still takes changes.
+    ix.apply(
+        &[doc(
+            500,
+            "Harbour news",
+            "The harbour again.",
+            "local",
+            &[],
+            2,
+        )],
+        &[5],
+        Some(10),
+    )
+    .expect("apply");
+    assert_eq!(ask(&ix, "harbour").total, 24);
+}

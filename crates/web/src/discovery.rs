@@ -20,6 +20,9 @@ use std::sync::{Arc, RwLock};
 const REBUILD_BATCH: i64 = 500;
 /// Documents a bulk import stages in the index writer between commits.
 const STAGED_COMMIT: usize = 20_000;
+/// More segments than this after a bulk build are merged into one (see
+/// `SearchIndex::compact`); the merge policy keeps a live index below it.
+const MAX_SEGMENTS: usize = 8;
 /// Change-log rows read per batch while catching up.
 const CHANGES_BATCH: i64 = 1000;
 
@@ -228,7 +231,25 @@ impl AppState {
             if let Err(e) = state.fill(rebuild).await {
                 tracing::error!("cannot build the search index: {e}");
             }
+            state.compact_search_index().await;
         });
+    }
+
+    /// Merges the search index's segments when a bulk build (a rebuild, an import) left
+    /// many: in the background of a server, which answers searches meanwhile.
+    async fn compact_search_index(&self) {
+        let index = self.discovery().index();
+        let before = index.segments();
+        let started = std::time::Instant::now();
+        match tokio::task::spawn_blocking(move || index.compact(MAX_SEGMENTS)).await {
+            Ok(Ok(true)) => tracing::info!(
+                "search index: {before} segments merged in {:.1} s",
+                started.elapsed().as_secs_f64()
+            ),
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => tracing::warn!("cannot merge the search index's segments: {e}"),
+            Err(e) => tracing::warn!("the search index merge stopped: {e}"),
+        }
     }
 
     /// Whether search and related stories cover every public article (tests wait for
@@ -317,6 +338,7 @@ impl AppState {
                 if let Err(e) = state.fill(true).await {
                     tracing::error!("cannot rebuild the search index: {e}");
                 }
+                state.compact_search_index().await;
             });
         tokio::spawn(rebuild);
     }
