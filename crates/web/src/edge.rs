@@ -50,17 +50,33 @@ pub(crate) const PUBLIC_PAGE: &str = "public, no-cache";
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+/// A new id: 64 bits from a per-thread SplitMix64 sequence seeded once from the system's
+/// randomness. Ids only tell requests apart in logs (nothing trusts them), and asking
+/// the kernel for fresh random bytes on every request showed in the cached page's profile.
 fn new_request_id() -> String {
-    let mut bytes = [0u8; 8];
-    if getrandom::fill(&mut bytes).is_err() {
-        // No randomness: a time-based id still tells requests apart in a log.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        return format!("{nanos:016x}");
+    use std::cell::Cell;
+    thread_local! {
+        static NEXT: Cell<u64> = Cell::new({
+            let mut seed = [0u8; 8];
+            if getrandom::fill(&mut seed).is_err() {
+                // No randomness: the time still tells threads and restarts apart.
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u64);
+                seed = nanos.to_le_bytes();
+            }
+            u64::from_le_bytes(seed)
+        });
     }
-    format!("{:016x}", u64::from_le_bytes(bytes))
+    let state = NEXT.with(|n| {
+        let v = n.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        n.set(v);
+        v
+    });
+    let mut z = state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    format!("{:016x}", z ^ (z >> 31))
 }
 
 /// An id from elsewhere is kept only when it is short and plain (it goes into logs).
@@ -91,7 +107,7 @@ pub(crate) async fn observe(
         .and_then(acceptable_id)
         .unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(id.clone()));
-    let route = route_of(&req);
+    let route = Route::of(&req);
     let method = req.method().clone();
     let client = if settings.edge.access_log && settings.edge.log_client_addresses {
         crate::client::address(peer, req.headers(), trusted)
@@ -125,7 +141,10 @@ pub(crate) async fn observe(
     };
     let elapsed = started.elapsed();
     let status = res.status();
-    state.0.metrics.record(&route, status.as_u16(), elapsed);
+    state
+        .0
+        .metrics
+        .record(route.as_str(), status.as_u16(), elapsed);
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
     }
@@ -134,7 +153,7 @@ pub(crate) async fn observe(
             target: "masthead::access",
             id = %id,
             method = %method,
-            route = %route,
+            route = route.as_str(),
             status = status.as_u16(),
             ms = elapsed.as_secs_f64() * 1000.0,
             client = %client,
@@ -180,33 +199,56 @@ pub(crate) async fn cache_headers(
 
 /// The route a request took, for metrics and logs: the router's pattern where it has
 /// one, else the kind of public page its path is (the site's own pages are dispatched
-/// by path, and every article must not become its own label).
-fn route_of(req: &Request) -> String {
-    if let Some(m) = req.extensions().get::<MatchedPath>() {
-        return m.as_str().to_owned();
+/// by path, and every article must not become its own label). Kept without copying:
+/// it is taken on every request.
+enum Route {
+    Matched(MatchedPath),
+    Kind(&'static str),
+}
+
+impl Route {
+    fn of(req: &Request) -> Self {
+        match req.extensions().get::<MatchedPath>() {
+            Some(m) => Route::Matched(m.clone()),
+            None => Route::Kind(page_kind(req.uri().path())),
+        }
     }
-    page_kind(req.uri().path()).to_owned()
+
+    fn as_str(&self) -> &str {
+        match self {
+            Route::Matched(m) => m.as_str(),
+            Route::Kind(k) => k,
+        }
+    }
 }
 
 /// What kind of public page a path asks for.
 pub(crate) fn page_kind(path: &str) -> &'static str {
-    let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let numeric = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    if parts.contains(&"feed") {
+    let mut parts = path.split('/').filter(|s| !s.is_empty());
+    let numeric = |s: Option<&str>, n: usize| {
+        s.is_some_and(|s| s.len() == n && s.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if path.split('/').any(|s| s == "feed") {
         return "feed";
     }
-    match parts.as_slice() {
-        [] => "home",
-        ["page", ..] => "home",
-        [y, m, d, _, ..] if numeric(y, 4) && numeric(m, 2) && numeric(d, 2) => "article",
-        [y, ..] if numeric(y, 4) => "date archive",
-        ["section", ..] => "section",
-        ["tag", ..] => "tag",
-        ["author", ..] => "author",
-        ["newsroom", ..] => "newsroom",
-        ["api", ..] => "api",
-        [_] => "page",
-        _ => "other",
+    let first = parts.next();
+    match first {
+        None | Some("page") => "home",
+        Some("section") => "section",
+        Some("tag") => "tag",
+        Some("author") => "author",
+        Some("newsroom") => "newsroom",
+        Some("api") => "api",
+        y if numeric(y, 4) => {
+            let (m, d, slug) = (parts.next(), parts.next(), parts.next());
+            if numeric(m, 2) && numeric(d, 2) && slug.is_some() {
+                "article"
+            } else {
+                "date archive"
+            }
+        }
+        Some(_) if parts.next().is_none() => "page",
+        Some(_) => "other",
     }
 }
 
@@ -224,6 +266,9 @@ mod tests {
         assert_eq!(page_kind("/tag/x/feed/"), "feed");
         assert_eq!(page_kind("/about/"), "page");
         assert_eq!(page_kind("/no/such/thing/"), "other");
+        assert_eq!(page_kind("/2026/11/29/"), "date archive");
+        assert_eq!(page_kind("/2026/"), "date archive");
+        assert_eq!(page_kind(""), "home");
     }
 
     #[test]
@@ -235,5 +280,7 @@ mod tests {
         let long = HeaderValue::from_str(&"a".repeat(65)).unwrap();
         assert_eq!(acceptable_id(&long), None);
         assert_eq!(new_request_id().len(), 16);
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| new_request_id()).collect();
+        assert_eq!(ids.len(), 1000, "ids repeat");
     }
 }
