@@ -909,14 +909,21 @@ async fn import_jsonl(
         batch_size: batch_size.max(1),
     };
     let label = file.display().to_string();
-    let report = masthead_import::import_jsonl(
+    // Searchable when it ends, as a WordPress import is (the server would otherwise build
+    // the whole index at its next start).
+    let indexer = search_indexer(&store, &data, timezone, false);
+    let mut progress = |pos| bar.set_position(pos);
+    let import = masthead_import::import_jsonl(
         &store,
         BufReader::with_capacity(1 << 16, handle),
         &label,
         &opts,
-        &mut |pos| bar.set_position(pos),
-    )
-    .await
+        &mut progress,
+    );
+    let report = match &indexer {
+        Some(state) => state.index_while(import).await,
+        None => import.await,
+    }
     .map_err(|e| anyhow!("{e}"))?;
     bar.finish_and_clear();
     for line in report.skipped_lines(&label) {

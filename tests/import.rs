@@ -262,6 +262,12 @@ async fn a_killed_import_leaves_whole_batches_and_a_rerun_completes() {
         .unwrap();
     assert!(rerun.status.success());
     assert_eq!(public_count(&data).await, 3000);
+    // The import left the site searchable: every article in a complete search index.
+    let index = masthead_search::IndexFolders::new(data.join("search"))
+        .open_current()
+        .expect("the import built a search index");
+    assert!(index.is_complete());
+    assert_eq!(index.len(), 3000);
 }
 
 #[test]
