@@ -636,12 +636,7 @@ fn migrate_status_lists_what_is_pending_and_serve_can_be_told_not_to_migrate() {
     let db = data.join("masthead.db");
     // An empty database: every migration pending.
     runtime().block_on(async {
-        let store = masthead_store::Store::open(
-            &masthead_store::StoreOptions::new(format!("sqlite://{}", db.display())),
-            std::sync::Arc::new(masthead_core::SystemClock),
-        )
-        .await
-        .unwrap();
+        let store = running::open_sqlite(&db).await;
         store.close().await;
     });
     let out = ok(&["migrate", "status", "--data", path(&data)], d);
@@ -716,22 +711,7 @@ fn migrate_status_lists_what_is_pending_and_serve_can_be_told_not_to_migrate() {
     drop(server);
 
     // A database newer than the binary: status says so, serve refuses.
-    runtime().block_on(async {
-        let store = masthead_store::Store::open(
-            &masthead_store::StoreOptions::new(format!("sqlite://{}", db.display())),
-            std::sync::Arc::new(masthead_core::SystemClock),
-        )
-        .await
-        .unwrap();
-        masthead_store::testing::raw_execute(
-            &store,
-            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
-             VALUES (99990101000000, 'from the future', TRUE, X'00', 0)",
-        )
-        .await
-        .unwrap();
-        store.close().await;
-    });
+    runtime().block_on(running::add_future_migration(&db));
     let out = ok(&["migrate", "status", "--data", path(&data)], d);
     assert!(out.contains("newer than this Masthead"), "{out}");
     for extra in [&[][..], &["--no-migrate"][..]] {

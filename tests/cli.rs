@@ -189,22 +189,7 @@ fn a_schema_newer_than_the_binary_is_refused() {
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async {
-        let store = masthead_store::Store::open(
-            &masthead_store::StoreOptions::new(format!("sqlite://{}", db.display())),
-            std::sync::Arc::new(masthead_core::SystemClock),
-        )
-        .await
-        .unwrap();
-        masthead_store::testing::raw_execute(
-            &store,
-            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
-             VALUES (99990101000000, 'from the future', TRUE, X'00', 0)",
-        )
-        .await
-        .unwrap();
-        store.close().await;
-    });
+    rt.block_on(running::add_future_migration(&db));
     let err = fails(&["serve", "--addr", "127.0.0.1:0"], dir.path());
     assert!(err.contains("newer than this Masthead binary"), "{err}");
 }
@@ -408,12 +393,7 @@ fn story_in(db: &Path, title: &str) -> i64 {
         .build()
         .unwrap();
     rt.block_on(async {
-        let store = masthead_store::Store::open(
-            &masthead_store::StoreOptions::new(format!("sqlite://{}", db.display())),
-            std::sync::Arc::new(masthead_core::SystemClock),
-        )
-        .await
-        .unwrap();
+        let store = running::open_sqlite(db).await;
         let a = masthead_store::NewArticle::published(
             title,
             "City",
@@ -431,12 +411,7 @@ fn comments_in(db: &Path) -> Vec<masthead_store::Comment> {
         .build()
         .unwrap();
     rt.block_on(async {
-        let store = masthead_store::Store::open(
-            &masthead_store::StoreOptions::new(format!("sqlite://{}", db.display())),
-            std::sync::Arc::new(masthead_core::SystemClock),
-        )
-        .await
-        .unwrap();
+        let store = running::open_sqlite(db).await;
         let (rows, _) = store
             .comment_queue(
                 &masthead_store::CommentFilter::default(),

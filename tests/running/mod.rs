@@ -118,3 +118,28 @@ pub fn fails(args: &[&str], cwd: &Path) -> String {
     assert_eq!(lines.len(), 1, "one sentence, got: {err}");
     err
 }
+
+/// The SQLite site database at `db`, opened (and migrated) as the binary opens it, with
+/// the system clock: for a test that sets a site up or looks inside it between commands.
+pub async fn open_sqlite(db: &Path) -> masthead_store::Store {
+    masthead_store::Store::open(
+        &masthead_store::StoreOptions::new(format!("sqlite://{}", db.display())),
+        std::sync::Arc::new(masthead_core::SystemClock),
+    )
+    .await
+    .unwrap()
+}
+
+/// Makes the database at `db` newer than this binary: it records a migration the binary
+/// does not have.
+pub async fn add_future_migration(db: &Path) {
+    let store = open_sqlite(db).await;
+    masthead_store::testing::raw_execute(
+        &store,
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (99990101000000, 'from the future', TRUE, X'00', 0)",
+    )
+    .await
+    .unwrap();
+    store.close().await;
+}
