@@ -355,8 +355,9 @@ impl AppState {
     }
 
     /// Reads the change log from where the caches stand and applies what changed
-    /// articles: published ones are (re)indexed, others removed.
-    pub(crate) async fn feed_discovery(&self) -> Result<(), StoreError> {
+    /// articles: published ones are (re)indexed, others removed. Returns the change the
+    /// caches now stand at.
+    pub(crate) async fn feed_discovery(&self) -> Result<i64, StoreError> {
         let d = self.discovery();
         let mut fed = d.fed.lock().await;
         let local = self.store().local_change_count();
@@ -391,7 +392,7 @@ impl AppState {
             }
         }
         d.fed_local.store(local, Ordering::Release);
-        Ok(())
+        Ok(fed.cursor)
     }
 
     /// The public articles in a section, tag or byline (whose name or slug changed).
@@ -572,7 +573,7 @@ impl AppState {
             },
             started.elapsed().as_secs_f64()
         );
-        self.feed_discovery().await
+        self.feed_discovery().await.map(|_| ())
     }
 }
 

@@ -365,11 +365,19 @@ impl AppState {
                         tick.tick().await;
                     }
                 }
-                if let Err(e) = state.follow_changes().await {
+                // Search and related stories first, then a new page generation for
+                // what they took in: the other way round, a reader between the two
+                // would put a page with the old related stories in the new generation,
+                // where it would stay until the next change.
+                let discovered = match state.feed_discovery().await {
+                    Ok(cursor) => Some(cursor),
+                    Err(e) => {
+                        tracing::warn!("cannot update the search index: {e}");
+                        None
+                    }
+                };
+                if let Err(e) = state.follow_changes(discovered).await {
                     tracing::warn!("cannot read the change log: {e}");
-                }
-                if let Err(e) = state.feed_discovery().await {
-                    tracing::warn!("cannot update the search index: {e}");
                 }
             }
         })
@@ -377,12 +385,17 @@ impl AppState {
 
     /// Reads the change log from where this node last stopped. A comment change drops
     /// only the pages showing that article's comments; any other change starts a new
-    /// generation (everything rendered before is stale).
-    async fn follow_changes(&self) -> Result<(), masthead_store::StoreError> {
+    /// generation (everything rendered before is stale). With `up_to`, changes after it
+    /// wait for the next round (search and related stories have not taken them in yet).
+    async fn follow_changes(&self, up_to: Option<i64>) -> Result<(), masthead_store::StoreError> {
         const BATCH: i64 = 1000;
         loop {
             let cursor = self.0.followed_change.load(Ordering::Acquire);
-            let changes = self.0.store.changes_after(cursor, BATCH).await?;
+            let mut changes = self.0.store.changes_after(cursor, BATCH).await?;
+            let full = changes.len() as i64 >= BATCH;
+            if let Some(limit) = up_to {
+                changes.retain(|(id, _, _)| *id <= limit);
+            }
             let Some(&(last, _, _)) = changes.last() else {
                 return Ok(());
             };
@@ -408,7 +421,7 @@ impl AppState {
                 self.0.cache.drop_articles(&articles);
             }
             self.0.followed_change.store(last, Ordering::Release);
-            if (changes.len() as i64) < BATCH {
+            if !full || up_to.is_some_and(|limit| last >= limit) {
                 return Ok(());
             }
         }
