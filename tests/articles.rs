@@ -598,12 +598,25 @@ async fn corrections_are_dated_on_the_page_and_labels_are_disclosed(db: TestDb) 
         );
     }
 
+    let has_corrections = || async {
+        site.store
+            .public_article_by_id(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .has_corrections
+    };
+    assert!(
+        !has_corrections().await,
+        "the page skips the corrections query"
+    );
     site.clock.advance(Duration::days(2));
     let r = site
         .send_json("POST", &path, &editor, Some(&note), &[])
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.json()["kind"], "correction");
+    assert!(has_corrections().await);
     let day = site
         .clock
         .now()

@@ -83,7 +83,17 @@ pub(crate) struct BodyRow {
     canonical_url: Option<String>,
     noindex: bool,
     featured_media_id: Option<i64>,
+    has_corrections: bool,
 }
+
+/// Whether an article has corrections, as a column: a page reads them only then, which
+/// spares most article pages a query (on SQLite, a round trip to another thread).
+macro_rules! has_corrections_column {
+    () => {
+        "EXISTS (SELECT 1 FROM corrections c WHERE c.article_id = a.id) AS has_corrections"
+    };
+}
+pub(crate) const HAS_CORRECTIONS_COLUMN: &str = has_corrections_column!();
 
 /// An article's summary and body columns, as one row.
 #[derive(sqlx::FromRow)]
@@ -141,7 +151,8 @@ pub(crate) const SUMMARY_COLUMNS: &str = summary_columns!();
 const FULL_COLUMNS: &str = concat!(
     summary_columns!(),
     ", b.body_format, b.body_source, b.body_html, a.editor_excerpt, a.created_at, a.version, a.owner_id,
-    a.dateline, a.seo_title, a.seo_description, a.canonical_url, a.noindex, a.featured_media_id"
+    a.dateline, a.seo_title, a.seo_description, a.canonical_url, a.noindex, a.featured_media_id, ",
+    has_corrections_column!()
 );
 
 fn bad_value(e: masthead_core::article::UnknownValue) -> StoreError {
@@ -831,6 +842,7 @@ impl Store {
                     canonical_url: body.canonical_url,
                     noindex: body.noindex,
                     featured_media_id: body.featured_media_id,
+                    has_corrections: body.has_corrections,
                 })
             })
             .collect()

@@ -5,7 +5,7 @@
 //! then with the last id of the batch before, until a batch comes back empty. The SQL is
 //! the same on both backends.
 
-use crate::articles::{FullRow, SUMMARY_COLUMNS};
+use crate::articles::{FullRow, HAS_CORRECTIONS_COLUMN, SUMMARY_COLUMNS};
 use crate::comments::{COLUMNS as COMMENT_COLUMNS, CommentRow};
 use crate::sql::{Arg, Sql, bind_args};
 use crate::{
@@ -108,7 +108,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Article>, StoreError> {
         let mut q = Sql::new(&format!(
-            "SELECT {SUMMARY_COLUMNS}{ARTICLE_COLUMNS} FROM articles a
+            "SELECT {SUMMARY_COLUMNS}{ARTICLE_COLUMNS}, {HAS_CORRECTIONS_COLUMN} FROM articles a
              JOIN sections s ON s.id = a.section_id
              LEFT JOIN article_bodies b ON b.article_id = a.id
              WHERE a.id > "

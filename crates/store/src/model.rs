@@ -93,6 +93,9 @@ pub struct Article {
     pub canonical_url: Option<String>,
     pub noindex: bool,
     pub featured_media_id: Option<i64>,
+    /// Whether [`crate::Store::corrections`] has anything for it.
+    #[serde(skip)]
+    pub has_corrections: bool,
 }
 
 /// An article to create, or to update when its external id is already stored.

@@ -687,7 +687,11 @@ async fn article_page(
         noindex: found.noindex || preview,
         ..Default::default()
     };
-    let corrections = store.corrections(found.summary.id).await?;
+    let corrections = if found.has_corrections {
+        store.corrections(found.summary.id).await?
+    } else {
+        Vec::new()
+    };
     let record = match found.featured_media_id {
         Some(id) => store.media(id).await?,
         None => None,
