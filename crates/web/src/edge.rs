@@ -163,8 +163,10 @@ pub(crate) async fn observe(
     res
 }
 
-/// Headers for caches, added inside the page cache so a kept page carries them.
-pub(crate) async fn cache_headers(
+/// Headers for caches and browsers' security headers (where a handler set none),
+/// added inside the page cache so a kept page carries them. One layer for all of them:
+/// each layer of the router is cloned and dropped on every request.
+pub(crate) async fn response_headers(
     State(state): State<AppState>,
     req: Request,
     next: Next,
@@ -173,6 +175,11 @@ pub(crate) async fn cache_headers(
     let settings = state.settings();
     let edge = &settings.edge;
     let headers = res.headers_mut();
+    for (name, value) in crate::security_headers() {
+        if let header::Entry::Vacant(slot) = headers.entry(name) {
+            slot.insert(HeaderValue::from_static(value));
+        }
+    }
     if !edge.shared_max_age.is_zero()
         && headers
             .get(header::CACHE_CONTROL)

@@ -36,7 +36,7 @@ mod views;
 pub use cache::PageCache;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono_tz::Tz;
@@ -47,7 +47,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use tower_http::compression::CompressionLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Site-wide settings the web layer reads.
 #[derive(Debug, Clone)]
@@ -611,15 +610,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(site::dispatch)
         .layer(axum::middleware::from_fn(limits::reject_overlong))
         .layer(CompressionLayer::new().gzip(true));
-    for (name, value) in security_headers() {
-        app = app.layer(SetResponseHeaderLayer::if_not_present(
-            name,
-            HeaderValue::from_static(value),
-        ));
-    }
     app = app.layer(axum::middleware::from_fn_with_state(
         state.clone(),
-        edge::cache_headers,
+        edge::response_headers,
     ));
     // The page cache is the outermost layer but one: a hit is answered with bytes and
     // headers kept from the first render, without passing through anything else.
