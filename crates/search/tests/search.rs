@@ -335,3 +335,72 @@ fn a_bulk_build_is_compacted_into_one_segment_and_answers_the_same() {
     .expect("apply");
     assert_eq!(ask(&ix, "harbour").total, 24);
 }
+
+#[test]
+fn versions_staged_before_a_commit_replace_each_other() {
+    let ix = SearchIndex::in_memory().expect("index");
+    // New articles: nothing to delete, and nothing is found twice.
+    ix.stage(
+        &[doc(
+            1,
+            "Ferry timetable",
+            "Early sailings.",
+            "local",
+            &[],
+            1,
+        )],
+        &[],
+    )
+    .expect("stage");
+    // A second version before the commit still replaces the first.
+    ix.stage(
+        &[doc(
+            1,
+            "Ferry timetable changes",
+            "Late sailings.",
+            "local",
+            &[],
+            1,
+        )],
+        &[],
+    )
+    .expect("stage");
+    ix.stage(
+        &[doc(
+            2,
+            "Ferry fares rise",
+            "Sailings cost more.",
+            "local",
+            &[],
+            2,
+        )],
+        &[],
+    )
+    .expect("stage");
+    // Staged and removed before the commit: gone.
+    ix.stage(&[], &[2]).expect("stage");
+    ix.commit(Some(3)).expect("commit");
+    assert_eq!(ix.len(), 1);
+    assert_eq!(ids(&ask(&ix, "sailings")), vec![1]);
+    assert_eq!(ask(&ix, "early").total, 0);
+    // After the commit, a new version replaces the committed one.
+    ix.stage(
+        &[doc(
+            1,
+            "Ferry timetable restored",
+            "Early sailings again.",
+            "local",
+            &[],
+            1,
+        )],
+        &[],
+    )
+    .expect("stage");
+    ix.commit(Some(4)).expect("commit");
+    assert_eq!(ix.len(), 1);
+    assert_eq!(ids(&ask(&ix, "early")), vec![1]);
+    assert_eq!(ask(&ix, "late").total, 0);
+    // Removing what was never indexed is no error.
+    ix.apply(&[], &[99], Some(5)).expect("apply");
+    assert_eq!(ix.len(), 1);
+}
