@@ -336,7 +336,10 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
         return res;
     }
     let (mut parts, body) = res.into_parts();
-    let tags = parts.extensions.remove::<PageTags>().unwrap_or_default();
+    let mut tags = parts.extensions.remove::<PageTags>().unwrap_or_default();
+    if let Some(ends) = crate::site::banner_expiry(&state).await {
+        tags.fresh_until = Some(tags.fresh_until.map_or(ends, |t| t.min(ends)));
+    }
     let Ok(bytes) = to_bytes(body, MAX_PAGE_BYTES).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };

@@ -131,6 +131,13 @@ pub(crate) async fn chrome(state: &AppState) -> Result<Arc<Chrome>, SiteError> {
     Ok(fresh)
 }
 
+/// When the breaking-news banner every page shows comes down, if one is up: a page
+/// kept in the cache goes stale then, whether or not the scheduler has taken it down yet.
+pub(crate) async fn banner_expiry(state: &AppState) -> Option<chrono::DateTime<chrono::Utc>> {
+    let chrome = chrome(state).await.ok()?;
+    chrome.front.live_banner(state.now()).map(|b| b.expires_at)
+}
+
 #[derive(Serialize)]
 struct Frame<'a, T: Serialize> {
     site: SiteView,
