@@ -99,7 +99,7 @@ pub struct SiteSettings {
     /// The audit log keeps entries this long (`None`: for ever).
     pub audit_retention: Option<chrono::Duration>,
     /// How often housekeeping runs (expired sessions and links, old autosaves, audit
-    /// retention, old spam, comment addresses).
+    /// retention, old spam, comment addresses); zero turns it off.
     pub housekeeping_every: Duration,
     /// Upload limits and rendition sizes.
     pub media: masthead_media::MediaSettings,
