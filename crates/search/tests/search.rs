@@ -339,44 +339,15 @@ fn a_bulk_build_is_compacted_into_one_segment_and_answers_the_same() {
 #[test]
 fn versions_staged_before_a_commit_replace_each_other() {
     let ix = SearchIndex::in_memory().expect("index");
+    let stage = |id: i64, title: &str, body: &str| {
+        ix.stage(&[doc(id, title, body, "local", &[], 1)], &[])
+            .expect("stage");
+    };
     // New articles: nothing to delete, and nothing is found twice.
-    ix.stage(
-        &[doc(
-            1,
-            "Ferry timetable",
-            "Early sailings.",
-            "local",
-            &[],
-            1,
-        )],
-        &[],
-    )
-    .expect("stage");
+    stage(1, "Ferry timetable", "Early sailings.");
     // A second version before the commit still replaces the first.
-    ix.stage(
-        &[doc(
-            1,
-            "Ferry timetable changes",
-            "Late sailings.",
-            "local",
-            &[],
-            1,
-        )],
-        &[],
-    )
-    .expect("stage");
-    ix.stage(
-        &[doc(
-            2,
-            "Ferry fares rise",
-            "Sailings cost more.",
-            "local",
-            &[],
-            2,
-        )],
-        &[],
-    )
-    .expect("stage");
+    stage(1, "Ferry timetable changes", "Late sailings.");
+    stage(2, "Ferry fares rise", "Sailings cost more.");
     // Staged and removed before the commit: gone.
     ix.stage(&[], &[2]).expect("stage");
     ix.commit(Some(3)).expect("commit");
@@ -384,18 +355,7 @@ fn versions_staged_before_a_commit_replace_each_other() {
     assert_eq!(ids(&ask(&ix, "sailings")), vec![1]);
     assert_eq!(ask(&ix, "early").total, 0);
     // After the commit, a new version replaces the committed one.
-    ix.stage(
-        &[doc(
-            1,
-            "Ferry timetable restored",
-            "Early sailings again.",
-            "local",
-            &[],
-            1,
-        )],
-        &[],
-    )
-    .expect("stage");
+    stage(1, "Ferry timetable restored", "Early sailings again.");
     ix.commit(Some(4)).expect("commit");
     assert_eq!(ix.len(), 1);
     assert_eq!(ids(&ask(&ix, "early")), vec![1]);
