@@ -29,12 +29,15 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 /// Bumped whenever the schema or the analysers change: an index written under another
 /// version is rebuilt rather than misread.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The analyser for titles and bodies: words, lower case, accents folded, English stems.
 const STEMMED: &str = "masthead_en";
 /// The analyser for the spelling vocabulary: the same words, not stemmed.
 const PLAIN: &str = "masthead_words";
+/// How many times the title is written into the `all` field: a word there counts this
+/// many times a word of the body (BM25F with whole-number weights).
+const TITLE_WEIGHT: usize = 3;
 
 /// What the index needs to know about a published article.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +66,9 @@ pub(crate) struct Fields {
     pub title: Field,
     pub body: Field,
     pub words: Field,
+    /// Title (weighted) and body in one stemmed field, frequencies only: what plain
+    /// word queries are ranked on (see `run::weighted_words`).
+    pub all: Field,
     pub section: Field,
     pub tag: Field,
     pub author: Field,
@@ -83,11 +89,17 @@ fn schema() -> (Schema, Fields) {
             .set_tokenizer(PLAIN)
             .set_index_option(IndexRecordOption::Basic),
     );
+    let weighted = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(STEMMED)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
     let fields = Fields {
         id: b.add_i64_field("id", INDEXED | STORED | FAST),
         title: b.add_text_field("title", text.clone()),
         body: b.add_text_field("body", text),
         words: b.add_text_field("words", plain),
+        all: b.add_text_field("all", weighted),
         section: b.add_text_field("section", STRING),
         tag: b.add_text_field("tag", STRING),
         author: b.add_text_field("author", STRING),
@@ -259,6 +271,10 @@ impl SearchIndex {
             doc.add_text(f.body, &d.body);
             doc.add_text(f.words, &d.title);
             doc.add_text(f.words, &d.body);
+            for _ in 0..TITLE_WEIGHT {
+                doc.add_text(f.all, &d.title);
+            }
+            doc.add_text(f.all, &d.body);
             for s in &d.sections {
                 doc.add_text(f.section, s);
             }

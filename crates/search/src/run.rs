@@ -155,9 +155,11 @@ pub(crate) fn search(ix: &SearchIndex, req: &SearchRequest) -> Result<SearchResu
     }
     let sort = if has_text { req.sort } else { Sort::Newest };
 
-    let first = assemble(f, &words, &fixed, Occur::Must, false);
-    let (mut total, mut top) = collect(&searcher, &*first, req, sort)?;
-    let mut used = first;
+    // Ranked on the weighted field; the same words in title and body are what the
+    // snippets mark.
+    let ranked = weighted_words(f, &words, &fixed);
+    let (mut total, mut top) = collect(&searcher, &*ranked, req, sort)?;
+    let mut used = assemble(f, &words, &fixed, Occur::Must, false);
     let mut suggestion = None;
     let mut relaxed = false;
     if has_text && total < LITTLE {
@@ -230,6 +232,40 @@ fn assemble(
         }
     } else {
         all.push((Occur::Must, Box::new(text)));
+    }
+    Box::new(BooleanQuery::new(all))
+}
+
+/// The first pass: every word required, each a term of the `all` field (title and body
+/// together, the title counting more), plus the phrases, exclusions and filters. Plain
+/// words alone make a flat intersection of term queries, which tantivy ranks with
+/// block-max WAND: it skips the blocks of postings that cannot reach the page asked for,
+/// so a query over common words costs about as much in a million articles as in twenty
+/// thousand (a union of title and body per word had to score every match).
+fn weighted_words(
+    f: Fields,
+    words: &[Word],
+    fixed: &[(Occur, Box<dyn TantivyQuery>)],
+) -> Box<dyn TantivyQuery> {
+    let mut all: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
+    for w in words {
+        let clause: Box<dyn TantivyQuery> = match w.stems.as_slice() {
+            [stem] => Box::new(TermQuery::new(
+                Term::from_field_text(f.all, stem),
+                IndexRecordOption::WithFreqs,
+            )),
+            // "e-mail", "U.S.": the stems stand together, in the title or the body.
+            stems => text_clause(f, stems),
+        };
+        all.push((Occur::Must, clause));
+    }
+    all.extend(fixed.iter().map(|(o, q)| (*o, q.box_clone())));
+    if words.is_empty() && !fixed.iter().any(|(o, _)| *o == Occur::Must) {
+        all.push((Occur::Must, Box::new(AllQuery)));
+    }
+    if all.len() == 1 && all[0].0 == Occur::Must {
+        // One word: its term query prunes on its own.
+        return all.remove(0).1;
     }
     Box::new(BooleanQuery::new(all))
 }
@@ -328,8 +364,11 @@ fn collect(
     let top = TopDocs::with_limit(limit).and_offset(req.offset);
     Ok(match sort {
         Sort::Relevance => {
-            let (total, hits) = searcher.search(query, &(Count, top.order_by_score()))?;
-            (total, hits)
+            // Apart: counting beside the ranking would make it score every match, and
+            // the ranking alone can skip what cannot reach the page (block-max WAND).
+            // Counting without scores walks the postings only.
+            let hits = searcher.search(query, &top.order_by_score())?;
+            (searcher.search(query, &Count)?, hits)
         }
         Sort::Newest => {
             let (total, hits) = searcher.search(
