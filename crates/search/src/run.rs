@@ -223,17 +223,26 @@ fn assemble(
             clauses.push((occur, exact));
         }
     }
-    let text = BooleanQuery::new(clauses);
-    let mut all: Vec<(Occur, Box<dyn TantivyQuery>)> =
-        fixed.iter().map(|(o, q)| (*o, q.box_clone())).collect();
-    if words.is_empty() {
-        if !fixed.iter().any(|(o, _)| *o == Occur::Must) {
-            all.push((Occur::Must, Box::new(AllQuery)));
-        }
+    let text: Vec<(Occur, Box<dyn TantivyQuery>)> = if words.is_empty() {
+        Vec::new()
     } else {
-        all.push((Occur::Must, Box::new(text)));
+        vec![(Occur::Must, Box::new(BooleanQuery::new(clauses)))]
+    };
+    Box::new(BooleanQuery::new(with_fixed(text, fixed)))
+}
+
+/// `clauses` (the words) and after them the phrases, exclusions and filters; filters
+/// alone match everything they allow.
+fn with_fixed(
+    mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)>,
+    fixed: &[(Occur, Box<dyn TantivyQuery>)],
+) -> Vec<(Occur, Box<dyn TantivyQuery>)> {
+    let no_words = clauses.is_empty();
+    clauses.extend(fixed.iter().map(|(o, q)| (*o, q.box_clone())));
+    if no_words && !fixed.iter().any(|(o, _)| *o == Occur::Must) {
+        clauses.push((Occur::Must, Box::new(AllQuery)));
     }
-    Box::new(BooleanQuery::new(all))
+    clauses
 }
 
 /// The first pass: every word required, each a term of the `all` field (title and body
@@ -247,22 +256,21 @@ fn weighted_words(
     words: &[Word],
     fixed: &[(Occur, Box<dyn TantivyQuery>)],
 ) -> Box<dyn TantivyQuery> {
-    let mut all: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
-    for w in words {
-        let clause: Box<dyn TantivyQuery> = match w.stems.as_slice() {
-            [stem] => Box::new(TermQuery::new(
-                Term::from_field_text(f.all, stem),
-                IndexRecordOption::WithFreqs,
-            )),
-            // "e-mail", "U.S.": the stems stand together, in the title or the body.
-            stems => text_clause(f, stems),
-        };
-        all.push((Occur::Must, clause));
-    }
-    all.extend(fixed.iter().map(|(o, q)| (*o, q.box_clone())));
-    if words.is_empty() && !fixed.iter().any(|(o, _)| *o == Occur::Must) {
-        all.push((Occur::Must, Box::new(AllQuery)));
-    }
+    let terms = words
+        .iter()
+        .map(|w| {
+            let clause: Box<dyn TantivyQuery> = match w.stems.as_slice() {
+                [stem] => Box::new(TermQuery::new(
+                    Term::from_field_text(f.all, stem),
+                    IndexRecordOption::WithFreqs,
+                )),
+                // "e-mail", "U.S.": the stems stand together, in the title or the body.
+                stems => text_clause(f, stems),
+            };
+            (Occur::Must, clause)
+        })
+        .collect();
+    let mut all = with_fixed(terms, fixed);
     if all.len() == 1 && all[0].0 == Occur::Must {
         // One word: its term query prunes on its own.
         return all.remove(0).1;
