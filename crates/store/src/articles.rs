@@ -1,6 +1,7 @@
 //! Articles: saving (with their sections, tags and bylines) and the public reads.
 
 use crate::editing::{Edit, RevisionContent, RevisionKind, keep_revision, prune_autosaves};
+use crate::inline::Columns;
 use crate::sql::{Arg, Sql, bind_args};
 use crate::{
     Article, ArticleSummary, NewArticle, Saved, Store, StoreError, Term, log_change, with_pool,
@@ -102,6 +103,63 @@ pub(crate) struct FullRow {
     summary: ArticleRow,
     #[sqlx(flatten)]
     body: BodyRow,
+}
+
+impl ArticleRow {
+    /// Reads [`SUMMARY_COLUMNS`] in their order (a read on the caller's thread).
+    fn from_columns(c: &mut Columns<'_, '_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: c.get()?,
+            slug: c.get()?,
+            url_date: c.opt_date()?,
+            title: c.get()?,
+            kicker: c.get()?,
+            dek: c.get()?,
+            excerpt: c.get()?,
+            status: c.get()?,
+            published_at: c.opt_time()?,
+            updated_at: c.time()?,
+            featured: c.get()?,
+            comments_open: c.get()?,
+            comment_count: c.get()?,
+            language: c.get()?,
+            featured_image: c.get()?,
+            featured_image_alt: c.get()?,
+            external_id: c.get()?,
+            label: c.get()?,
+            section_slug: c.get()?,
+            section_name: c.get()?,
+            section_terms: c.get()?,
+            tag_terms: c.get()?,
+            author_terms: c.get()?,
+        })
+    }
+}
+
+impl FullRow {
+    /// Reads [`FULL_COLUMNS`] in their order (a read on the caller's thread).
+    fn from_inline(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        let c = &mut Columns::new(row);
+        Ok(Self {
+            summary: ArticleRow::from_columns(c)?,
+            body: BodyRow {
+                body_format: c.get()?,
+                body_source: c.get()?,
+                body_html: c.get()?,
+                editor_excerpt: c.get()?,
+                created_at: c.time()?,
+                version: c.get()?,
+                owner_id: c.get()?,
+                dateline: c.get()?,
+                seo_title: c.get()?,
+                seo_description: c.get()?,
+                canonical_url: c.get()?,
+                noindex: c.get()?,
+                featured_media_id: c.get()?,
+                has_corrections: c.get()?,
+            },
+        })
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -787,7 +845,12 @@ impl Store {
         self.push_visible(q, "a.status", "a.published_at");
     }
 
+    /// One article by a unique key. On SQLite it is read on this thread: an indexed
+    /// lookup, and the page's main query (`inline.rs` says why).
     async fn one_article(&self, q: Sql) -> Result<Option<Article>, StoreError> {
+        if let Some(inline) = &self.inline {
+            return Ok(Self::articles(inline.rows(&q, FullRow::from_inline)?)?.pop());
+        }
         Ok(self.full_articles(q, true).await?.pop())
     }
 
@@ -1000,5 +1063,92 @@ fn push_conditions(
     if !f.exclude_ids.is_empty() {
         q.push(&format!(" AND {id} NOT IN "));
         q.bind_ids(&f.exclude_ids);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{NewMedia, StoreOptions};
+    use chrono::TimeZone;
+    use masthead_core::{CorrectionKind, FakeClock};
+    use std::sync::Arc;
+
+    /// An article read on the caller's thread equals the same article read through the
+    /// pool: every column decoded, in its place.
+    #[tokio::test]
+    async fn a_read_on_this_thread_decodes_as_the_pool_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("m.db").display());
+        let at = Utc.with_ymd_and_hms(2026, 3, 4, 5, 6, 7).unwrap();
+        let store = Store::open(&StoreOptions::new(url), Arc::new(FakeClock::at(at)))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        assert!(store.inline.is_some(), "a SQLite file is read inline");
+        let media = store
+            .add_media(&NewMedia {
+                hash: "h".into(),
+                file_name: "f.jpg".into(),
+                width: 10,
+                height: 20,
+                manifest: "{}".into(),
+                meta: "{}".into(),
+                search_text: String::new(),
+                uploaded_by: None,
+            })
+            .await
+            .unwrap();
+        let mut a = NewArticle::published("Café Müller reopens", "Culture", at);
+        a.external_id = Some("wp-7".into());
+        a.kicker = Some("Kicker".into());
+        a.dek = Some("Dek".into());
+        a.body_format = BodyFormat::Html;
+        a.body_source = "<p>Source</p>".into();
+        a.body_html = "<p>Html</p>".into();
+        a.editor_excerpt = Some("Editor's".into());
+        a.excerpt = "Excerpt".into();
+        a.updated_at = Some(at + chrono::Duration::milliseconds(1_500));
+        a.other_sections = vec!["Arts".into(), "City".into()];
+        a.tags = vec!["Dance".into(), "Stage".into()];
+        a.authors = vec!["Ana Ruiz".into(), "Ben Ode".into()];
+        a.featured = true;
+        a.comments_open = false;
+        a.language = "de".into();
+        a.featured_image = Some("https://example.org/i.jpg".into());
+        a.featured_image_alt = Some("Alt".into());
+        a.label = ArticleLabel::Opinion;
+        a.dateline = Some("NORTHBRIDGE".into());
+        a.seo_title = Some("Seo title".into());
+        a.seo_description = Some("Seo description".into());
+        a.canonical_url = Some("https://example.org/original".into());
+        a.noindex = true;
+        a.featured_media_id = Some(media);
+        let id = store.save_article(&a).await.unwrap().id;
+        store
+            .add_correction(id, CorrectionKind::Correction, "Fixed a name.", None)
+            .await
+            .unwrap();
+
+        let inline = store.article(id).await.unwrap().unwrap();
+        let mut q = Sql::new(&format!(
+            "SELECT {FULL_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id
+             JOIN article_bodies b ON b.article_id = a.id WHERE a.id = "
+        ));
+        q.bind(Arg::Int(id));
+        let pooled = store.full_articles(q, true).await.unwrap().pop().unwrap();
+        assert_eq!(inline, pooled);
+        assert!(inline.has_corrections && inline.noindex && inline.summary.featured);
+        assert_eq!(inline.summary.tags.len(), 2);
+        assert_eq!(inline.summary.authors[1].name, "Ben Ode");
+        assert_eq!(inline.featured_media_id, Some(media));
+
+        // And the public lookup by URL finds it the same way.
+        let date = inline.summary.url_date.unwrap();
+        let slug = inline.summary.slug.clone();
+        match store.public_article_at(date, &slug).await.unwrap() {
+            ArticleLookup::Found(found) => assert_eq!(*found, pooled),
+            other => panic!("expected the article, got {other:?}"),
+        }
     }
 }

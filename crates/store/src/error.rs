@@ -29,6 +29,9 @@ pub enum StoreError {
     Stale { current: i64 },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From a read on the caller's thread (SQLite only, `inline.rs`).
+    #[error("database error: {0}")]
+    Inline(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

@@ -16,6 +16,7 @@ mod editing;
 mod error;
 mod export;
 mod import;
+mod inline;
 mod mail;
 mod media;
 mod model;
@@ -261,6 +262,8 @@ pub struct Store {
     /// Bumped after every local commit, so this process's caches see its own writes at
     /// once instead of waiting for the change-log poll.
     local_changes: Arc<AtomicU64>,
+    /// SQLite (a file): the reads made on the caller's thread.
+    pub(crate) inline: Option<Arc<inline::InlineReads>>,
 }
 
 impl Store {
@@ -268,6 +271,7 @@ impl Store {
     /// [`Store::migrate`] next.
     pub async fn open(opts: &StoreOptions, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let url = opts.url.trim();
+        let mut inline = None;
         let (read, write) = if url.starts_with("sqlite:") {
             masthead_sqlite_memory::install();
             let connect = SqliteConnectOptions::from_str(url)
@@ -300,6 +304,16 @@ impl Store {
                 .connect_with(connect.read_only(false))
                 .await
                 .map_err(|e| StoreError::connect(Backend::Sqlite, e))?;
+            // The file exists now (the pools created it); an in-memory database has
+            // no file to open a second time and reads through the pool only.
+            let options = write.connect_options();
+            let file = options.get_filename();
+            inline = file.is_file().then(|| {
+                Arc::new(inline::InlineReads::new(
+                    file.to_path_buf(),
+                    opts.memory_map,
+                ))
+            });
             (Pool::Sqlite(read), Pool::Sqlite(write))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect =
@@ -322,6 +336,7 @@ impl Store {
             clock,
             tz: Arc::new(std::sync::RwLock::new(opts.timezone)),
             local_changes: Arc::new(AtomicU64::new(0)),
+            inline,
         })
     }
 

@@ -1,0 +1,241 @@
+//! SQLite reads on the caller's own thread.
+//!
+//! sqlx runs every SQLite connection on a thread of its own and passes each statement
+//! and each row across channels between threads. For the one indexed lookup an article
+//! page makes, that hand-off cost several times the query: measured on the BBC corpus,
+//! 14 µs in SQLite but about 120 µs of CPU across the two threads, half of what the whole
+//! uncached page cost (`bench/results/`). The hottest bounded reads — one article by its
+//! slug or id — run here instead, on read-only connections the calling thread uses
+//! directly and then gives back.
+//!
+//! Only reads an index keeps short belong here: meanwhile the calling thread (an async
+//! worker) serves nothing else. Lists, counts and anything that may scan stay on the
+//! pool. PostgreSQL has no such cost (its work is on the server) and keeps its pool.
+
+use crate::StoreError;
+use crate::sql::{Arg, Sql};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use rusqlite::types::{FromSql, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, Row, ToSql};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How many idle connections are kept; more than the threads that read at once is waste.
+const IDLE_KEPT: usize = 8;
+
+/// Read-only connections to one SQLite file, opened on first use and reused.
+pub(crate) struct InlineReads {
+    path: PathBuf,
+    memory_map: bool,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for InlineReads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InlineReads")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InlineReads {
+    pub(crate) fn new(path: PathBuf, memory_map: bool) -> Self {
+        Self {
+            path,
+            memory_map,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `q` and decodes every row it yields.
+    pub(crate) fn rows<T>(
+        &self,
+        q: &Sql,
+        decode: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let conn = match self.take() {
+            Some(c) => c,
+            None => self.open()?,
+        };
+        let out = Self::query(&conn, q, decode);
+        self.give_back(conn);
+        Ok(out?)
+    }
+
+    fn query<T>(
+        conn: &Connection,
+        q: &Sql,
+        decode: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<Vec<T>> {
+        // The statement is reset when its rows are dropped, which ends the read
+        // transaction: an idle connection never holds back a checkpoint.
+        let mut statement = conn.prepare_cached(&q.text)?;
+        let rows = statement.query_map(rusqlite::params_from_iter(q.args.iter()), decode)?;
+        rows.collect()
+    }
+
+    fn take(&self) -> Option<Connection> {
+        match self.idle.lock() {
+            Ok(mut idle) => idle.pop(),
+            Err(poisoned) => poisoned.into_inner().pop(),
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut idle = match self.idle.lock() {
+            Ok(idle) => idle,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if idle.len() < IDLE_KEPT {
+            idle.push(conn);
+        }
+    }
+
+    fn open(&self) -> Result<Connection, StoreError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // A reader in WAL mode waits only in rare moments (a checkpoint resetting the
+        // log); keep that wait short, since this thread serves nothing meanwhile.
+        conn.busy_timeout(Duration::from_millis(500))?;
+        // As the pool's connections: the file through a shared memory map.
+        let mmap: i64 = if self.memory_map { 1 << 30 } else { 0 };
+        conn.pragma_update(None, "mmap_size", mmap)?;
+        conn.pragma_update(None, "cache_size", -16384)?;
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(conn)
+    }
+}
+
+/// Binds an argument as sqlx does for SQLite, so a value compares the same with what
+/// sqlx wrote (times as RFC 3339 text, dates as `YYYY-MM-DD`, booleans as 0 and 1).
+impl ToSql for Arg {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        fn time(t: &DateTime<Utc>) -> ToSqlOutput<'static> {
+            ToSqlOutput::from(t.to_rfc3339_opts(SecondsFormat::AutoSi, false))
+        }
+        fn date(d: &NaiveDate) -> ToSqlOutput<'static> {
+            ToSqlOutput::from(d.format("%F").to_string())
+        }
+        let null = ToSqlOutput::Borrowed(ValueRef::Null);
+        Ok(match self {
+            Arg::Int(v) => ToSqlOutput::from(*v),
+            Arg::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            Arg::Time(t) => time(t),
+            Arg::Date(d) => date(d),
+            Arg::Bool(b) => ToSqlOutput::from(i64::from(*b)),
+            Arg::OptInt(v) => v.map_or(null, ToSqlOutput::from),
+            Arg::OptText(v) => v.as_deref().map_or(null, |s| {
+                ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
+            }),
+            Arg::OptTime(v) => v.as_ref().map_or(null, time),
+            Arg::OptDate(v) => v.as_ref().map_or(null, date),
+        })
+    }
+}
+
+/// Reads a row's columns one after another, in the order the query names them.
+pub(crate) struct Columns<'r, 's> {
+    row: &'r Row<'s>,
+    next: usize,
+}
+
+impl<'r, 's> Columns<'r, 's> {
+    pub(crate) fn new(row: &'r Row<'s>) -> Self {
+        Self { row, next: 0 }
+    }
+
+    fn value(&mut self) -> rusqlite::Result<(usize, ValueRef<'r>)> {
+        let i = self.next;
+        self.next += 1;
+        Ok((i, self.row.get_ref(i)?))
+    }
+
+    pub(crate) fn get<T: FromSql>(&mut self) -> rusqlite::Result<T> {
+        let i = self.next;
+        self.next += 1;
+        self.row.get(i)
+    }
+
+    pub(crate) fn time(&mut self) -> rusqlite::Result<DateTime<Utc>> {
+        let (i, v) = self.value()?;
+        decode_time(v).ok_or_else(|| invalid(i, "time"))
+    }
+
+    pub(crate) fn opt_time(&mut self) -> rusqlite::Result<Option<DateTime<Utc>>> {
+        let (i, v) = self.value()?;
+        match v {
+            ValueRef::Null => Ok(None),
+            v => decode_time(v).map(Some).ok_or_else(|| invalid(i, "time")),
+        }
+    }
+
+    pub(crate) fn opt_date(&mut self) -> rusqlite::Result<Option<NaiveDate>> {
+        let (i, v) = self.value()?;
+        match v {
+            ValueRef::Null => Ok(None),
+            ValueRef::Text(t) => std::str::from_utf8(t)
+                .ok()
+                .and_then(|t| NaiveDate::parse_from_str(t, "%F").ok())
+                .map(Some)
+                .ok_or_else(|| invalid(i, "date")),
+            _ => Err(invalid(i, "date")),
+        }
+    }
+}
+
+fn invalid(column: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        column,
+        rusqlite::types::Type::Text,
+        format!("not a {what}").into(),
+    )
+}
+
+/// A time as sqlx reads one from SQLite: RFC 3339 text (what it writes), SQLite's own
+/// date-time texts (read as UTC when they carry no offset), or Unix seconds.
+fn decode_time(v: ValueRef<'_>) -> Option<DateTime<Utc>> {
+    match v {
+        ValueRef::Text(t) => decode_time_text(std::str::from_utf8(t).ok()?),
+        ValueRef::Integer(secs) => Utc.timestamp_opt(secs, 0).single(),
+        _ => None,
+    }
+}
+
+fn decode_time_text(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    const FORMATS: [&str; 4] = ["%F %T%.f%:z", "%F %T%.f", "%FT%T%.f", "%F %R"];
+    FORMATS.iter().find_map(|f| {
+        DateTime::<FixedOffset>::parse_from_str(text, f)
+            .map(|t| t.with_timezone(&Utc))
+            .or_else(|_| NaiveDateTime::parse_from_str(text, f).map(|t| t.and_utc()))
+            .ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_sqlx_writes_and_reads_them() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 29, 15, 12, 10).unwrap()
+            + chrono::Duration::milliseconds(753);
+        let written = t.to_rfc3339_opts(SecondsFormat::AutoSi, false);
+        assert_eq!(written, "2026-11-29T15:12:10.753+00:00");
+        assert_eq!(decode_time_text(&written), Some(t));
+        let whole = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        assert_eq!(decode_time_text("2026-01-02 03:04:05"), Some(whole));
+        assert_eq!(decode_time_text("2026-01-02T03:04:05"), Some(whole));
+        assert_eq!(decode_time_text("2026-01-02 05:04:05+02:00"), Some(whole));
+        assert_eq!(
+            decode_time(ValueRef::Integer(whole.timestamp())),
+            Some(whole)
+        );
+        assert_eq!(decode_time_text("yesterday"), None);
+    }
+}
