@@ -236,7 +236,8 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// SQLite: read the file through a memory map. Right for a server (reads become
     /// memory accesses); a one-off bulk job such as an import turns it off, because
-    /// every mapped page it touches counts in its memory and the whole file is touched.
+    /// every mapped page it touches counts in its memory and the whole file is touched;
+    /// it keeps smaller page caches too (`inline::SqliteMemory`).
     pub memory_map: bool,
 }
 
@@ -274,6 +275,7 @@ impl Store {
         let mut inline = None;
         let (read, write) = if url.starts_with("sqlite:") {
             masthead_sqlite_memory::install();
+            let memory = inline::SqliteMemory::for_options(opts);
             let connect = SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::BadUrl(e.to_string()))?
                 .create_if_missing(true)
@@ -281,13 +283,8 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
-                // Read the file through a shared memory map instead of copying pages into
-                // each connection's small private cache: reads become memory accesses.
-                .pragma(
-                    "mmap_size",
-                    if opts.memory_map { "1073741824" } else { "0" },
-                )
-                .pragma("cache_size", "-16384");
+                .pragma("mmap_size", memory.mmap_bytes.to_string())
+                .pragma("cache_size", format!("-{}", memory.cache_kib));
             // One writer connection: SQLite takes one writer at a time anyway, and
             // queueing here is fairer than spinning on SQLITE_BUSY.
             let write = SqlitePoolOptions::new()
@@ -308,12 +305,9 @@ impl Store {
             // no file to open a second time and reads through the pool only.
             let options = write.connect_options();
             let file = options.get_filename();
-            inline = file.is_file().then(|| {
-                Arc::new(inline::InlineReads::new(
-                    file.to_path_buf(),
-                    opts.memory_map,
-                ))
-            });
+            inline = file
+                .is_file()
+                .then(|| Arc::new(inline::InlineReads::new(file.to_path_buf(), memory)));
             (Pool::Sqlite(read), Pool::Sqlite(write))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect =
