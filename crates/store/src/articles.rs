@@ -1166,7 +1166,10 @@ mod tests {
         assert_eq!(inline.featured_media_id, Some(media));
 
         // The indexer's read of many at once, on a blocking thread, decodes alike.
-        let many = store.public_articles_by_ids(&[id, id + 1000]).await.unwrap();
+        let many = store
+            .public_articles_by_ids(&[id, id + 1000])
+            .await
+            .unwrap();
         assert_eq!(many, vec![pooled.clone()]);
 
         // And the public lookup by URL finds it the same way.
