@@ -213,6 +213,15 @@ const FULL_COLUMNS: &str = concat!(
     has_corrections_column!()
 );
 
+/// A query for whole articles, its text ending in `WHERE {condition}` for the caller
+/// to bind the value to.
+fn full_select(condition: &str) -> Sql {
+    Sql::new(&format!(
+        "SELECT {FULL_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id
+         JOIN article_bodies b ON b.article_id = a.id WHERE {condition}"
+    ))
+}
+
 fn bad_value(e: masthead_core::article::UnknownValue) -> StoreError {
     StoreError::Invalid(format!("stored article has an {e}"))
 }
@@ -639,20 +648,14 @@ impl Store {
 
     /// Any article by id, whatever its status (for the newsroom and tests).
     pub async fn article(&self, id: i64) -> Result<Option<Article>, StoreError> {
-        let mut q = Sql::new(&format!(
-            "SELECT {FULL_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id
-             JOIN article_bodies b ON b.article_id = a.id WHERE a.id = "
-        ));
+        let mut q = full_select("a.id = ");
         q.bind(Arg::Int(id));
         self.one_article(q).await
     }
 
     /// A public article by id.
     pub async fn public_article_by_id(&self, id: i64) -> Result<Option<Article>, StoreError> {
-        let mut q = Sql::new(&format!(
-            "SELECT {FULL_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id
-             JOIN article_bodies b ON b.article_id = a.id WHERE a.id = "
-        ));
+        let mut q = full_select("a.id = ");
         q.bind(Arg::Int(id));
         self.push_public(&mut q);
         self.one_article(q).await
@@ -665,10 +668,7 @@ impl Store {
         date: NaiveDate,
         slug: &str,
     ) -> Result<ArticleLookup, StoreError> {
-        let mut q = Sql::new(&format!(
-            "SELECT {FULL_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id
-             JOIN article_bodies b ON b.article_id = a.id WHERE a.slug = "
-        ));
+        let mut q = full_select("a.slug = ");
         q.bind(Arg::Text(slug.to_owned()));
         self.push_public(&mut q);
         if let Some(article) = self.one_article(q).await? {
@@ -863,10 +863,7 @@ impl Store {
         let queries: Vec<Sql> = ids
             .chunks(500)
             .map(|chunk| {
-                let mut q = Sql::new(&format!(
-                    "SELECT {FULL_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id
-                     JOIN article_bodies b ON b.article_id = a.id WHERE a.id IN "
-                ));
+                let mut q = full_select("a.id IN ");
                 q.bind_ids(chunk);
                 self.push_public(&mut q);
                 q
@@ -1153,10 +1150,7 @@ mod tests {
             .unwrap();
 
         let inline = store.article(id).await.unwrap().unwrap();
-        let mut q = Sql::new(&format!(
-            "SELECT {FULL_COLUMNS} FROM articles a JOIN sections s ON s.id = a.section_id
-             JOIN article_bodies b ON b.article_id = a.id WHERE a.id = "
-        ));
+        let mut q = full_select("a.id = ");
         q.bind(Arg::Int(id));
         let pooled = store.full_articles(q, true).await.unwrap().pop().unwrap();
         assert_eq!(inline, pooled);
