@@ -5,7 +5,7 @@
 use crate::articles::{ExistingRow, SaveTarget, ensure_term, save_one};
 use crate::comments::recount;
 use crate::redirects::{ContentKind, NewRedirect, upsert_redirects};
-use crate::sql::{Arg, Sql, bind_args, insert_rows, insert_rows_returning};
+use crate::sql::{Arg, Sql, bind_args, insert_rows, reserve_ids};
 use crate::{
     NewArticle, NewComment, NewSection, Saved, Store, StoreError, clean_name, log_change, write_tx,
 };
@@ -287,7 +287,8 @@ macro_rules! insert_new {
             slugs.push(Some(chosen));
         }
 
-        // The articles.
+        // The articles, with ids reserved for them.
+        let article_ids: Vec<i64> = reserve_ids!($tx, "articles", batch.len());
         let mut args: Vec<Arg> = Vec::with_capacity(batch.len() * ARTICLE_WIDTH);
         let mut dates: Vec<Option<NaiveDate>> = Vec::with_capacity(batch.len());
         for (n, item) in batch.iter().enumerate() {
@@ -307,6 +308,7 @@ macro_rules! insert_new {
                 .clone()
                 .unwrap_or_else(|| format!("new-{}-{n}", now.timestamp_micros()));
             args.extend([
+                Arg::Int(article_ids[n]),
                 Arg::Text(slug),
                 Arg::OptDate(date),
                 Arg::Text(a.title.clone()),
@@ -336,29 +338,9 @@ macro_rules! insert_new {
                 Arg::Int(approved),
             ]);
         }
-        let rows = insert_rows_returning!(
-            $tx,
-            ARTICLE_INSERT,
-            "RETURNING id, external_id, version",
-            ARTICLE_WIDTH,
-            &args,
-            (i64, String, i64)
-        );
-        let by_external: HashMap<String, (i64, i64)> = rows
-            .into_iter()
-            .map(|(id, ext, version)| (ext, (id, version)))
-            .collect();
-        let mut ids: Vec<(i64, i64)> = Vec::with_capacity(batch.len());
-        for item in batch {
-            let ext = item.article.external_id.as_deref().unwrap_or_default();
-            let Some(id) = by_external.get(ext) else {
-                return Err(StoreError::Invalid(format!(
-                    "imported article \"{}\" was not written",
-                    item.article.title
-                )));
-            };
-            ids.push(*id);
-        }
+        insert_rows!($tx, ARTICLE_INSERT, ARTICLE_WIDTH, &args);
+        // A new article is at version 1 (the column's default).
+        let ids: Vec<(i64, i64)> = article_ids.iter().map(|id| (*id, 1)).collect();
         for (n, (id, _)) in ids.iter().enumerate() {
             if slugs[n].is_none() {
                 // An empty title: the id is the slug.
@@ -471,18 +453,25 @@ macro_rules! insert_new {
             if deepest.is_none() {
                 break;
             }
-            let mut args: Vec<Arg> = Vec::new();
+            let here = depth.iter().flatten().filter(|d| **d == level).count();
+            let mut fresh = reserve_ids!($tx, "comments", here).into_iter();
+            let mut args: Vec<Arg> = Vec::with_capacity(here * COMMENT_WIDTH);
             for (n, item) in batch.iter().enumerate() {
                 for (k, ic) in item.comments.iter().enumerate() {
                     if depth[n][k] != level {
                         continue;
                     }
+                    let Some(id) = fresh.next() else {
+                        return Err(StoreError::Invalid("too few comment ids".to_owned()));
+                    };
+                    comment_ids[n][k] = Some(id);
                     let c = &ic.comment;
                     // A loop in the thread was cut: that parent comes later, so none.
                     let parent = parents[n][k]
                         .filter(|p| depth[n][*p] < level)
                         .and_then(|p| comment_ids[n][p]);
                     args.extend([
+                        Arg::Int(id),
                         Arg::Int(ids[n].0),
                         Arg::OptInt(parent),
                         Arg::Text(c.status.unwrap_or(CommentStatus::Held).as_str().to_owned()),
@@ -514,25 +503,7 @@ macro_rules! insert_new {
                     ]);
                 }
             }
-            let rows = insert_rows_returning!(
-                $tx,
-                COMMENT_INSERT,
-                "RETURNING id, article_id, external_id",
-                COMMENT_WIDTH,
-                &args,
-                (i64, i64, String)
-            );
-            let made: HashMap<(i64, String), i64> = rows
-                .into_iter()
-                .map(|(id, article, ext)| ((article, ext), id))
-                .collect();
-            for (n, item) in batch.iter().enumerate() {
-                for (k, ic) in item.comments.iter().enumerate() {
-                    if depth[n][k] == level {
-                        comment_ids[n][k] = made.get(&(ids[n].0, ic.external_id.clone())).copied();
-                    }
-                }
-            }
+            insert_rows!($tx, COMMENT_INSERT, COMMENT_WIDTH, &args);
         }
 
         // Old addresses, but never the article's own (it would loop). The last item
@@ -552,9 +523,29 @@ macro_rules! insert_new {
                 }
             }
         }
+        // An import never replaces a manual redirect: those are left out (and not
+        // counted).
+        let mut manual: HashSet<String> = HashSet::new();
+        if $origin != "manual" {
+            let addresses: Vec<String> = order.iter().map(|a| (*a).to_owned()).collect();
+            for chunk in addresses.chunks(LOOKUP_CHUNK) {
+                let mut sql = Sql::new(
+                    "SELECT from_path FROM redirects WHERE origin = 'manual' AND from_path IN ",
+                );
+                sql.bind_texts(chunk);
+                let q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql.text.clone()));
+                manual.extend(
+                    bind_args!(q.persistent(false), &sql.args)
+                        .fetch_all(&mut *$tx)
+                        .await?,
+                );
+            }
+        }
+        let mut redirects = vec![0u64; batch.len()];
         let mut args: Vec<Arg> = Vec::with_capacity(order.len() * REDIRECT_WIDTH);
-        for address in &order {
+        for address in order.iter().filter(|a| !manual.contains(**a)) {
             let n = wanted[address];
+            redirects[n] += 1;
             let r = NewRedirect::imported(
                 (*address).to_owned(),
                 ContentKind::Article,
@@ -573,20 +564,7 @@ macro_rules! insert_new {
                 Arg::Time(now),
             ]);
         }
-        let written = insert_rows_returning!(
-            $tx,
-            REDIRECT_INSERT,
-            REDIRECT_UPSERT,
-            REDIRECT_WIDTH,
-            &args,
-            (String,)
-        );
-        let mut redirects = vec![0u64; batch.len()];
-        for (address,) in &written {
-            if let Some(n) = wanted.get(address.as_str()) {
-                redirects[*n] += 1;
-            }
-        }
+        insert_rows!($tx, REDIRECT_INSERT, REDIRECT_UPSERT, REDIRECT_WIDTH, &args);
 
         batch
             .iter()
@@ -617,26 +595,26 @@ const LINK_INSERTS: [&str; 3] = [
     "INSERT INTO article_authors (article_id, author_id, position, status, published_at)",
 ];
 
-const ARTICLE_INSERT: &str = "INSERT INTO articles (slug, url_date, title, kicker, dek,
+const ARTICLE_INSERT: &str = "INSERT INTO articles (id, slug, url_date, title, kicker, dek,
     editor_excerpt, excerpt, status, published_at, updated_at, created_at, section_id, featured,
     comments_open, language, featured_image, featured_image_alt, external_id, label, owner_id,
     dateline, seo_title, seo_description, canonical_url, noindex, featured_media_id, comment_count)";
-const ARTICLE_WIDTH: usize = 27;
+const ARTICLE_WIDTH: usize = 28;
 
-const COMMENT_INSERT: &str = "INSERT INTO comments (article_id, parent_id, status, kind,
+const COMMENT_INSERT: &str = "INSERT INTO comments (id, article_id, parent_id, status, kind,
     author_name, author_email, author_url, body, body_format, client_ip, user_agent, created_at,
     status_changed_at, external_id)";
-const COMMENT_WIDTH: usize = 14;
+const COMMENT_WIDTH: usize = 15;
 
 const REDIRECT_INSERT: &str = "INSERT INTO redirects (from_path, to_url, target_kind, target_id,
     status, origin, created_at, updated_at)";
 const REDIRECT_WIDTH: usize = 8;
-/// An import never replaces a manual redirect; the rows written come back.
+/// An import never replaces a manual redirect (`insert_new!` leaves them out; this
+/// guards the rule where it is kept).
 const REDIRECT_UPSERT: &str = "ON CONFLICT (from_path) DO UPDATE SET to_url = excluded.to_url,
     target_kind = excluded.target_kind, target_id = excluded.target_id,
     status = excluded.status, origin = excluded.origin, updated_at = excluded.updated_at
-    WHERE redirects.origin <> 'manual' OR excluded.origin = 'manual'
-    RETURNING from_path";
+    WHERE redirects.origin <> 'manual' OR excluded.origin = 'manual'";
 
 /// Each comment's depth in its thread (0: no parent among these comments). A parent
 /// chain that loops back is cut where it would repeat.

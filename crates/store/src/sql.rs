@@ -147,61 +147,90 @@ pub(crate) fn values_sql(
 /// Which placeholders a transaction's backend binds best (see [`values_sql`]).
 pub(crate) trait Placeholders {
     const NUMBERED: bool;
+    /// Whether ids come from sequences (see [`reserve_ids!`]).
+    const SEQUENCES: bool;
 }
 
 impl Placeholders for sqlx::Transaction<'_, sqlx::Sqlite> {
     const NUMBERED: bool = false;
+    const SEQUENCES: bool = false;
 }
 
 impl Placeholders for sqlx::Transaction<'_, sqlx::Postgres> {
     const NUMBERED: bool = true;
+    const SEQUENCES: bool = true;
 }
 
 pub(crate) fn numbered<T: Placeholders>(_: &T) -> bool {
     T::NUMBERED
 }
 
+pub(crate) fn has_sequences<T: Placeholders>(_: &T) -> bool {
+    T::SEQUENCES
+}
+
 /// Inserts rows of `$width` values (`$args`, row after row) with as few statements as
-/// the backends allow: `$head` names the table and columns, `$tail` follows the
-/// values (an `ON CONFLICT`, a `RETURNING`). Bulk writes (an import) cost a statement per
-/// thousand rows instead of one per row. Evaluates to the rows `$tail` returns, as `$T`.
-macro_rules! insert_rows_returning {
-    ($tx:expr, $head:expr, $tail:expr, $width:expr, $args:expr, $T:ty) => {{
+/// the backends allow: `$head` names the table and columns. Bulk writes (an import) cost
+/// a statement per thousand rows instead of one per row.
+///
+/// Nothing comes back: on SQLite every returned row would cross from the connection's
+/// thread to the caller's on its own (an import of 14,200 articles spent 50,000 context
+/// switches on its `RETURNING` rows). Ids come from [`reserve_ids!`] instead.
+macro_rules! insert_rows {
+    ($tx:expr, $head:expr, $width:expr, $args:expr) => {
+        $crate::sql::insert_rows!($tx, $head, "", $width, $args)
+    };
+    ($tx:expr, $head:expr, $tail:expr, $width:expr, $args:expr) => {{
         let args: &[$crate::sql::Arg] = $args;
         let width: usize = $width;
-        let mut out: Vec<$T> = Vec::with_capacity(args.len() / width.max(1));
         for chunk in args.chunks($crate::sql::rows_per_statement(width) * width) {
             let numbered = $crate::sql::numbered(&$tx);
             let sql = $crate::sql::values_sql($head, $tail, width, chunk.len() / width, numbered);
             // Not kept prepared: every batch has its own row counts, and a cached
             // statement of a thousand rows holds a large program (a long import filled
             // the cache with them and grew by hundreds of megabytes).
-            let q = sqlx::query_as::<_, $T>(sqlx::AssertSqlSafe(sql)).persistent(false);
-            out.extend(
-                $crate::sql::bind_args!(q, chunk)
-                    .fetch_all(&mut *$tx)
-                    .await?,
-            );
-        }
-        out
-    }};
-}
-pub(crate) use insert_rows_returning;
-
-/// [`insert_rows_returning!`] for rows nobody reads back.
-macro_rules! insert_rows {
-    ($tx:expr, $head:expr, $width:expr, $args:expr) => {{
-        let args: &[$crate::sql::Arg] = $args;
-        let width: usize = $width;
-        for chunk in args.chunks($crate::sql::rows_per_statement(width) * width) {
-            let numbered = $crate::sql::numbered(&$tx);
-            let sql = $crate::sql::values_sql($head, "", width, chunk.len() / width, numbered);
             let q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
             $crate::sql::bind_args!(q, chunk).execute(&mut *$tx).await?;
         }
     }};
 }
 pub(crate) use insert_rows;
+
+/// `$n` fresh ids for rows of `$table` (its `id` column), for a bulk insert that names
+/// them: PostgreSQL takes them from the table's sequence; SQLite, whose write
+/// transaction holds the database's only write lock, numbers on from the largest id, as
+/// it would itself (no table uses `AUTOINCREMENT`).
+macro_rules! reserve_ids {
+    ($tx:expr, $table:expr, $n:expr) => {{
+        let table: &str = $table;
+        let n = i64::try_from($n).unwrap_or(i64::MAX);
+        let ids: Vec<i64> = if n == 0 {
+            Vec::new()
+        } else if $crate::sql::has_sequences(&$tx) {
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+                "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) \
+                 FROM generate_series(1, $1)"
+            )))
+            .bind(n)
+            .fetch_all(&mut *$tx)
+            .await?
+        } else {
+            let top: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT COALESCE(MAX(id), 0) FROM {table}"
+            )))
+            .fetch_one(&mut *$tx)
+            .await?;
+            if top.checked_add(n).is_none() {
+                return Err($crate::StoreError::Invalid(format!(
+                    "the {table} table has run out of ids"
+                )));
+            }
+            (1..=n).map(|k| top + k).collect()
+        };
+        ids
+    }};
+}
+pub(crate) use reserve_ids;
 
 /// A `LIKE` pattern matching text that contains `word` (lower-cased), with LIKE's own
 /// wildcards in it taken literally (use with `ESCAPE '\'`).
