@@ -278,7 +278,7 @@ async fn three_nodes_share_one_postgresql() {
         .await
         .unwrap()
         .into_iter()
-        .filter(|(_, entity, id)| entity == "article" && *id == scheduled_id)
+        .filter(|c| c.entity == "article" && c.entity_id == scheduled_id)
         .collect();
     assert_eq!(rows.len(), 1, "one change-log row: {rows:?}");
     assert_eq!(notifications, 1, "one notification");

@@ -869,18 +869,12 @@ impl Store {
                 q
             })
             .collect();
-        if let Some(inline) = self.inline.clone() {
-            let rows = tokio::task::spawn_blocking(move || {
-                let mut rows = Vec::new();
-                for q in &queries {
-                    // Not kept prepared: the number of ids differs from call to call.
-                    rows.extend(inline.rows_once(q, FullRow::from_inline)?);
-                }
-                Ok::<_, StoreError>(rows)
-            })
+        // Not kept prepared: the number of ids differs from call to call.
+        if let Some(rows) = self
+            .inline_rows(queries.clone(), false, FullRow::from_inline)
             .await
-            .map_err(|e| StoreError::Invalid(format!("a read of articles stopped: {e}")))??;
-            return Self::articles(rows);
+        {
+            return Self::articles(rows?);
         }
         let mut out = Vec::with_capacity(ids.len());
         for q in queries {

@@ -772,21 +772,40 @@ impl Store {
         Ok(())
     }
 
-    /// Changes after `after` in the change log, oldest first: `(id, entity, entity_id)`.
-    /// Caches read it to tell a comment change (drop one article's pages) from any other
-    /// (drop everything).
-    pub async fn changes_after(
-        &self,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<(i64, String, i64)>, StoreError> {
+    /// Changes after `after` in the change log, oldest first. Caches read it to tell a
+    /// comment change (drop one article's pages) from any other (drop everything).
+    pub async fn changes_after(&self, after: i64, limit: i64) -> Result<Vec<Change>, StoreError> {
+        let mut q = Sql::new("SELECT id, entity, entity_id, action FROM changes WHERE id > ");
+        q.bind(Arg::Int(after)).push(" ORDER BY id");
+        q.push_limit(limit, 0);
+        // Inline on SQLite: a follower catching up reads a thousand rows at a time.
+        if let Some(rows) = self
+            .inline_rows(vec![q.clone()], true, |r| {
+                Ok(Change {
+                    id: r.get(0)?,
+                    entity: r.get(1)?,
+                    entity_id: r.get(2)?,
+                    action: r.get(3)?,
+                })
+            })
+            .await
+        {
+            return rows;
+        }
         Ok(with_pool!(&self.read, |p| {
-            sqlx::query_as(AssertSqlSafe(format!(
-                "SELECT id, entity, entity_id FROM changes WHERE id > $1 ORDER BY id LIMIT {limit}"
-            )))
-            .bind(after)
-            .fetch_all(p)
-            .await?
+            let query = sqlx::query_as(AssertSqlSafe(q.text.clone()));
+            bind_args!(query, &q.args).fetch_all(p).await?
         }))
     }
+}
+
+/// One row of the change log.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Change {
+    pub id: i64,
+    /// What changed: `article`, `section`, `tag`, `author`, `comments`, `redirect`…
+    pub entity: String,
+    pub entity_id: i64,
+    /// `create`, `update`, `delete`, `import`…
+    pub action: String,
 }

@@ -21,6 +21,33 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// Reads on a blocking thread through the inline readers, for reads that yield many
+/// rows (each would otherwise cross from sqlx's connection thread on its own): `None`
+/// where there are no inline readers (PostgreSQL, an in-memory database), and the
+/// caller reads through its pool.
+impl crate::Store {
+    pub(crate) async fn inline_rows<T: Send + 'static>(
+        &self,
+        queries: Vec<Sql>,
+        keep_prepared: bool,
+        decode: fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Option<Result<Vec<T>, StoreError>> {
+        let inline = self.inline.clone()?;
+        let read = tokio::task::spawn_blocking(move || {
+            let mut rows = Vec::new();
+            for q in &queries {
+                rows.extend(inline.run(q, keep_prepared, decode)?);
+            }
+            Ok::<_, StoreError>(rows)
+        });
+        Some(
+            read.await
+                .map_err(|e| StoreError::Invalid(format!("a read stopped: {e}")))
+                .and_then(|rows| rows),
+        )
+    }
+}
+
 /// How many idle connections are kept; more than the threads that read at once is waste.
 const IDLE_KEPT: usize = 8;
 
@@ -86,16 +113,6 @@ impl InlineReads {
         decode: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>, StoreError> {
         self.run(q, true, decode)
-    }
-
-    /// [`Self::rows`] for a statement unlikely to recur (its text varies with its
-    /// arguments): not kept prepared.
-    pub(crate) fn rows_once<T>(
-        &self,
-        q: &Sql,
-        decode: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>, StoreError> {
-        self.run(q, false, decode)
     }
 
     fn run<T>(

@@ -267,8 +267,28 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("section \"{}\"", s.slug)))
     }
 
-    /// Creates or updates a byline by slug.
+    /// Creates or updates a byline by slug. One already so named and described is left
+    /// as it is (an import that meets it again changes nothing), and a new one is logged
+    /// as created: no article names it yet, so none needs indexing again.
     pub async fn upsert_author(&self, a: &NewAuthor) -> Result<i64, StoreError> {
+        let (slug, name) = (clean_name(&a.slug), clean_name(&a.name));
+        let existing: Option<(i64, String, String)> = with_pool!(&self.read, |p| {
+            sqlx::query_as("SELECT id, name, bio FROM authors WHERE slug = $1")
+                .bind(&slug)
+                .fetch_optional(p)
+                .await?
+        });
+        if let Some((id, old_name, old_bio)) = &existing
+            && *old_name == name
+            && *old_bio == a.bio
+        {
+            return Ok(*id);
+        }
+        let action = if existing.is_some() {
+            "update"
+        } else {
+            "create"
+        };
         let now = self.clock.now();
         let id = write_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar(
@@ -276,13 +296,13 @@ impl Store {
                  ON CONFLICT (slug) DO UPDATE SET name = excluded.name, bio = excluded.bio
                  RETURNING id",
             )
-            .bind(clean_name(&a.slug))
-            .bind(clean_name(&a.name))
+            .bind(&slug)
+            .bind(&name)
             .bind(&a.bio)
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-            log_change!(tx, "author", id, "update", now);
+            log_change!(tx, "author", id, action, now);
             id
         });
         Ok(id)

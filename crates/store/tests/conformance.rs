@@ -17,6 +17,7 @@ backend_tests!(
     schema_is_applied_and_migrating_twice_is_harmless,
     a_schema_newer_than_the_binary_is_refused,
     titles_become_slugs_and_clashes_are_numbered,
+    a_byline_met_again_unchanged_logs_nothing,
     an_empty_title_falls_back_to_the_id,
     unpublished_articles_are_invisible_to_the_public,
     reimport_by_external_id_updates_instead_of_duplicating,
@@ -473,11 +474,11 @@ async fn a_follower_misses_no_change_however_writers_interleave(t: TestStore) {
         .collect();
     let mut seen = std::collections::BTreeSet::new();
     let mut cursor = before;
-    let mut read = |changes: Vec<(i64, String, i64)>, cursor: &mut i64| {
-        if let Some(&(last, _, _)) = changes.last() {
-            *cursor = last;
+    let mut read = |changes: Vec<masthead_store::Change>, cursor: &mut i64| {
+        if let Some(last) = changes.last() {
+            *cursor = last.id;
         }
-        seen.extend(changes.into_iter().map(|(id, _, _)| id));
+        seen.extend(changes.into_iter().map(|c| c.id));
     };
     while !writers.iter().all(|w| w.is_finished()) {
         read(s.changes_after(cursor, 1000).await.unwrap(), &mut cursor);
@@ -492,11 +493,41 @@ async fn a_follower_misses_no_change_however_writers_interleave(t: TestStore) {
         .await
         .unwrap()
         .into_iter()
-        .map(|(id, _, _)| id)
+        .map(|c| c.id)
         .collect();
     assert!(all.len() >= 150, "{}", all.len());
     let missed: Vec<_> = all.difference(&seen).collect();
     assert!(missed.is_empty(), "the follower never saw {missed:?}");
+}
+
+/// The change log tells a new byline (nothing to index again) from a renamed one (its
+/// articles show the new name), and one met again unchanged adds no row at all.
+async fn a_byline_met_again_unchanged_logs_nothing(t: TestStore) {
+    use masthead_store::NewAuthor;
+    let s = &t.store;
+    let byline = |name: &str| NewAuthor {
+        slug: "ana-ruiz".into(),
+        name: name.into(),
+        bio: String::new(),
+    };
+    let before = s.latest_change_id().await.unwrap();
+    let id = s.upsert_author(&byline("Ana Ruiz")).await.unwrap();
+    assert_eq!(s.upsert_author(&byline("Ana Ruiz")).await.unwrap(), id);
+    assert_eq!(s.upsert_author(&byline("Ana Ruiz Soto")).await.unwrap(), id);
+    let logged: Vec<(String, i64, String)> = s
+        .changes_after(before, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.entity, c.entity_id, c.action))
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            ("author".to_owned(), id, "create".to_owned()),
+            ("author".to_owned(), id, "update".to_owned())
+        ]
+    );
 }
 
 /// A batch of new articles is written together (multi-row statements): slugs that clash
@@ -507,7 +538,7 @@ async fn an_imported_batch_numbers_clashing_slugs_threads_comments_and_updates_r
     t: TestStore,
 ) {
     use masthead_core::comment::CommentStatus;
-    use masthead_store::{ImportComment, ImportItem, NewComment};
+    use masthead_store::{ImportComment, ImportItem, NewComment, NewRedirect, RedirectTarget};
     let s = &t.store;
     s.save_article(&article("Harbour Opens", "City", 3))
         .await
@@ -543,6 +574,19 @@ async fn an_imported_batch_numbers_clashing_slugs_threads_comments_and_updates_r
         comment("c1", None, CommentStatus::Approved),
         comment("c4", Some("elsewhere"), CommentStatus::Approved),
     ];
+    // An address an editor redirected by hand stays theirs.
+    s.save_redirect(
+        None,
+        &NewRedirect {
+            from_path: "/?p=3".into(),
+            target: RedirectTarget::Address("/by-hand/".into()),
+            suffix: String::new(),
+            status: 302,
+            origin: "manual".into(),
+        },
+    )
+    .await
+    .unwrap();
     let done = s
         .import_articles(
             &[
@@ -602,6 +646,16 @@ async fn an_imported_batch_numbers_clashing_slugs_threads_comments_and_updates_r
     let hit = s.redirect_for("/?p=2").await.unwrap().unwrap();
     assert_eq!(hit.status, 301);
     assert!(hit.location.unwrap().ends_with("/harbour-opens-3/"));
+    assert_eq!((done[1].redirects, done[2].redirects), (1, 0));
+    let kept = s.redirect_for("/?p=3").await.unwrap().unwrap();
+    assert_eq!(kept.status, 302);
+    assert_eq!(kept.location.as_deref(), Some("/by-hand/"));
+    // Ids the batch took are the ones the site goes on from.
+    let next = s
+        .save_article(&article("After The Import", "City", 1))
+        .await
+        .unwrap();
+    assert!(next.id > done[2].saved.id);
 }
 
 async fn static_pages_are_found_by_slug_when_published(t: TestStore) {

@@ -366,17 +366,20 @@ impl AppState {
                 .store()
                 .changes_after(fed.cursor, CHANGES_BATCH)
                 .await?;
-            let Some(&(last, _, _)) = changes.last() else {
+            let Some(last) = changes.last().map(|c| c.id) else {
                 break;
             };
             let mut touched: BTreeSet<i64> = BTreeSet::new();
-            for (_, entity, id) in &changes {
-                match entity.as_str() {
+            for c in &changes {
+                match c.entity.as_str() {
                     "article" => {
-                        touched.insert(*id);
+                        touched.insert(c.entity_id);
                     }
+                    // A new term has no articles to index again (an import makes one
+                    // before the articles that name it, which it indexes anyway).
+                    "section" | "tag" | "author" if c.action == "create" => {}
                     "section" | "tag" | "author" => {
-                        touched.extend(self.articles_under(entity, *id).await?);
+                        touched.extend(self.articles_under(&c.entity, c.entity_id).await?);
                     }
                     "search" if !d.rebuilding.load(Ordering::Acquire) => self.spawn_rebuild(),
                     _ => {}

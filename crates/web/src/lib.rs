@@ -393,30 +393,30 @@ impl AppState {
             let mut changes = self.0.store.changes_after(cursor, BATCH).await?;
             let full = changes.len() as i64 >= BATCH;
             if let Some(limit) = up_to {
-                changes.retain(|(id, _, _)| *id <= limit);
+                changes.retain(|c| c.id <= limit);
             }
-            let Some(&(last, _, _)) = changes.last() else {
+            let Some(last) = changes.last().map(|c| c.id) else {
                 return Ok(());
             };
-            if changes.iter().any(|(_, entity, _)| entity != "comments") {
+            if changes.iter().any(|c| c.entity != "comments") {
                 // The site's settings changed: they are in force before the new
                 // generation is, so no page rendered for it carries the old ones. Only
                 // then: a reload for any other change could read the database while
                 // this node's own save has put new settings in force but not yet
                 // committed them, and undo them until the next change.
-                if changes.iter().any(|(_, entity, _)| entity == "settings")
+                if changes.iter().any(|c| c.entity == "settings")
                     && let Err(e) = site_settings::reload(self).await
                 {
                     tracing::warn!("cannot read the site's settings: {e}");
                 }
                 // A failed read leaves the cursor where it was: the next poll reads
                 // these changes, and the redirects, again.
-                if changes.iter().any(|(_, entity, _)| entity == "redirect") {
+                if changes.iter().any(|c| c.entity == "redirect") {
                     redirects::reload(self).await?;
                 }
                 self.0.seen_change.store(last, Ordering::Release);
             } else {
-                let articles: Vec<i64> = changes.iter().map(|(_, _, id)| *id).collect();
+                let articles: Vec<i64> = changes.iter().map(|c| c.entity_id).collect();
                 self.0.cache.drop_articles(&articles);
             }
             self.0.followed_change.store(last, Ordering::Release);
