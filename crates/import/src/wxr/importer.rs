@@ -345,6 +345,7 @@ pub async fn import_wxr<R: BufRead>(
         terms_written: false,
         guids: HashSet::new(),
         batch: Vec::with_capacity(opts.batch_size),
+        pending: Pending::default(),
         pending_sections: Vec::new(),
         pending_tags: Vec::new(),
         nicenames: HashMap::new(),
@@ -359,7 +360,7 @@ pub async fn import_wxr<R: BufRead>(
             on_progress(2, reader.position());
         }
     }
-    run.write_terms().await?;
+    run.queue_declared_terms();
     run.flush().await?;
     run.written().await?;
     on_progress(2, reader.position());
@@ -458,6 +459,8 @@ struct Run<'a> {
     /// nearly flat on big files), to notice a GUID the file repeats.
     guids: HashSet<u64>,
     batch: Vec<ImportItem>,
+    /// Terms and bylines for the writer to write before the next batch.
+    pending: Pending,
     pending_sections: Vec<NewSection>,
     pending_tags: Vec<(String, String, String)>,
     /// Our slug → the nicename WordPress used, where they differ (`wsgi_cache`), for
@@ -465,7 +468,85 @@ struct Run<'a> {
     nicenames: HashMap<String, String>,
     /// The batch being written while the next one is read and converted (the file's
     /// parsing and the database's work run side by side).
-    writing: Option<tokio::task::JoinHandle<Result<Vec<ImportedItem>, StoreError>>>,
+    writing: Option<tokio::task::JoinHandle<Result<Written, StoreError>>>,
+}
+
+/// What the reading hands the writer, written in this order: sections and tags (with
+/// redirects from their old archive addresses), bylines, then the batch of articles.
+/// The reading itself never writes, so it never waits for the writer's transaction.
+#[derive(Default)]
+struct Pending {
+    sections: Vec<NewSection>,
+    tags: Vec<(String, String, String)>,
+    /// `(section slug, old address, suffix)`.
+    section_addresses: Vec<(String, String, String)>,
+    /// `(tag slug, old address, suffix)`.
+    tag_addresses: Vec<(String, String, String)>,
+    /// A byline and its old `/author/login/` address.
+    authors: Vec<(NewAuthor, Option<String>)>,
+    articles: Vec<ImportItem>,
+}
+
+/// What the writer did with one [`Pending`].
+struct Written {
+    articles: Vec<ImportedItem>,
+    /// Redirects to terms and bylines (the articles count their own).
+    redirects: u64,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.sections.is_empty()
+            && self.tags.is_empty()
+            && self.authors.is_empty()
+            && self.articles.is_empty()
+    }
+
+    async fn write(self, store: Store) -> Result<Written, StoreError> {
+        let mut redirects = Vec::new();
+        if !self.sections.is_empty() || !self.tags.is_empty() {
+            let ids = store.import_terms(&self.sections, &self.tags).await?;
+            for (slug, key, suffix) in self.section_addresses {
+                if let Some(id) = ids.get(&slug) {
+                    let mut r = NewRedirect::imported(key, ContentKind::Section, *id, ORIGIN);
+                    r.suffix = suffix;
+                    redirects.push(r);
+                }
+            }
+            for (slug, key, suffix) in self.tag_addresses {
+                if let Some(tag) = store.tag_by_slug(&slug).await? {
+                    let mut r = NewRedirect::imported(key, ContentKind::Tag, tag.id, ORIGIN);
+                    r.suffix = suffix;
+                    redirects.push(r);
+                }
+            }
+        }
+        for (author, old_address) in &self.authors {
+            let id = store.upsert_author(author).await?;
+            if let Some(key) = old_address {
+                redirects.push(NewRedirect::imported(
+                    key.clone(),
+                    ContentKind::Author,
+                    id,
+                    ORIGIN,
+                ));
+            }
+        }
+        let redirects = if redirects.is_empty() {
+            0
+        } else {
+            store.add_redirects(&redirects).await?
+        };
+        let articles = if self.articles.is_empty() {
+            Vec::new()
+        } else {
+            store.import_articles(&self.articles, ORIGIN).await?
+        };
+        Ok(Written {
+            articles,
+            redirects,
+        })
+    }
 }
 
 impl Run<'_> {
@@ -497,7 +578,7 @@ impl Run<'_> {
             }
             WxrEvent::Term(_) => {}
             WxrEvent::Item(item) => {
-                self.write_terms().await?;
+                self.queue_declared_terms();
                 match item.post_type.as_str() {
                     "post" => self.post(*item).await?,
                     "page" => self.page(*item).await?,
@@ -518,26 +599,16 @@ impl Run<'_> {
             author_slug = slug::normalize_given(login).unwrap_or_else(|_| "author".to_owned());
         }
         if !self.opts.dry_run {
-            self.store
-                .upsert_author(&NewAuthor {
+            // Written by the writer, before the batch that names it.
+            let old_address = self.key(&format!("/author/{login}/"));
+            self.pending.authors.push((
+                NewAuthor {
                     slug: author_slug.clone(),
                     name: name.trim().to_owned(),
                     bio: String::new(),
-                })
-                .await?;
-            let key = self.key(&format!("/author/{login}/"));
-            if let (Some(key), Some(author)) = (key, self.store.author_by_slug(&author_slug).await?)
-            {
-                self.report.redirects += self
-                    .store
-                    .add_redirects(&[NewRedirect::imported(
-                        key,
-                        ContentKind::Author,
-                        author.id,
-                        ORIGIN,
-                    )])
-                    .await?;
-            }
+                },
+                old_address,
+            ));
         }
         self.report.authors += 1;
         self.authors.insert(login.to_owned(), author_slug.clone());
@@ -569,6 +640,9 @@ impl Run<'_> {
             }
             return Ok(());
         }
+        // The byline is queued for the writer: written now, before it is linked.
+        self.flush().await?;
+        self.written().await?;
         let Some(author) = self.store.author_by_slug(byline).await? else {
             return Ok(());
         };
@@ -612,11 +686,11 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Writes the declared categories (parents first) and tags, once, before the first
-    /// item, with redirects from their old archive addresses.
-    async fn write_terms(&mut self) -> Result<(), ImportError> {
+    /// Queues the declared categories (parents first) and tags, once, before the first
+    /// item, to be written with redirects from their old archive addresses.
+    fn queue_declared_terms(&mut self) {
         if self.terms_written {
-            return Ok(());
+            return;
         }
         self.terms_written = true;
         let mut by_nicename: HashMap<String, (String, String, String)> = HashMap::new();
@@ -655,7 +729,6 @@ impl Run<'_> {
                 parent_slug: self.category_parent.get(&s).cloned(),
             });
         }
-        self.flush_terms().await
     }
 
     fn remember_nicename(&mut self, slug: &str, nicename: &str) {
@@ -699,29 +772,22 @@ impl Run<'_> {
         format!("/category/{}/", parts.join("/"))
     }
 
-    /// Writes terms queued since the last write, with their redirects.
-    async fn flush_terms(&mut self) -> Result<(), ImportError> {
-        if self.pending_sections.is_empty() && self.pending_tags.is_empty() {
-            return Ok(());
-        }
+    /// Hands the terms queued since the last batch to the writer, with the old archive
+    /// addresses that will redirect to them.
+    fn queue_terms(&mut self) {
         let sections = std::mem::take(&mut self.pending_sections);
         let tags = std::mem::take(&mut self.pending_tags);
         self.report.sections += sections.len() as u64;
         self.report.tags += tags.len() as u64;
         if self.opts.dry_run {
-            return Ok(());
+            return;
         }
-        let ids = self.store.import_terms(&sections, &tags).await?;
-        let mut redirects = Vec::new();
         for s in &sections {
-            if let Some(id) = ids.get(&s.slug) {
-                let old = self.category_path(&s.slug);
-                for (path, suffix) in [(old.clone(), ""), (format!("{old}feed/"), "feed/")] {
-                    if let Some(key) = self.key(&path) {
-                        let mut r = NewRedirect::imported(key, ContentKind::Section, *id, ORIGIN);
-                        r.suffix = suffix.to_owned();
-                        redirects.push(r);
-                    }
+            let old = self.category_path(&s.slug);
+            for (path, suffix) in [(old.clone(), ""), (format!("{old}feed/"), "feed/")] {
+                if let Some(key) = self.key(&path) {
+                    let address = (s.slug.clone(), key, suffix.to_owned());
+                    self.pending.section_addresses.push(address);
                 }
             }
         }
@@ -729,23 +795,19 @@ impl Run<'_> {
         // below a path (`/blog/tag/x/`) or a nicename we spell differently needs them
         // redirected.
         for (slug, _, _) in &tags {
-            let old = self.nicename(slug);
-            if self.prefix.is_empty() && old == slug {
+            let old = self.nicename(slug).to_owned();
+            if self.prefix.is_empty() && old == *slug {
                 continue;
             }
-            let Some(tag) = self.store.tag_by_slug(slug).await? else {
-                continue;
-            };
             for suffix in ["", "feed/"] {
                 if let Some(key) = self.key(&format!("/tag/{old}/{suffix}")) {
-                    let mut r = NewRedirect::imported(key, ContentKind::Tag, tag.id, ORIGIN);
-                    r.suffix = suffix.to_owned();
-                    redirects.push(r);
+                    let address = (slug.clone(), key, suffix.to_owned());
+                    self.pending.tag_addresses.push(address);
                 }
             }
         }
-        self.report.redirects += self.store.add_redirects(&redirects).await?;
-        Ok(())
+        self.pending.sections.extend(sections);
+        self.pending.tags.extend(tags);
     }
 
     /// Whether `url` is on the old site itself (or site-relative), so its path may be
@@ -936,26 +998,29 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Writes the queued articles (and any terms they brought) in one transaction.
+    /// Hands the queued terms, bylines and articles to the writer. The file's reading
+    /// never waits for the database but here, for the batch before.
     async fn flush(&mut self) -> Result<(), ImportError> {
-        self.flush_terms().await?;
-        if self.batch.is_empty() {
+        self.queue_terms();
+        let mut work = std::mem::take(&mut self.pending);
+        work.articles = std::mem::take(&mut self.batch);
+        if self.opts.dry_run {
+            self.report.articles_created += work.articles.len() as u64;
+            self.report.comments_created += work
+                .articles
+                .iter()
+                .map(|i| i.comments.len() as u64)
+                .sum::<u64>();
             return Ok(());
         }
-        let batch = std::mem::take(&mut self.batch);
-        if self.opts.dry_run {
-            self.report.articles_created += batch.len() as u64;
-            self.report.comments_created +=
-                batch.iter().map(|i| i.comments.len() as u64).sum::<u64>();
+        if work.is_empty() {
             return Ok(());
         }
         // One batch in flight at a time: its transaction commits before the next starts,
         // so a kill still leaves whole batches.
         self.written().await?;
         let store = self.store.clone();
-        self.writing = Some(tokio::spawn(async move {
-            store.import_articles(&batch, ORIGIN).await
-        }));
+        self.writing = Some(tokio::spawn(work.write(store)));
         Ok(())
     }
 
@@ -967,7 +1032,8 @@ impl Run<'_> {
         let done = writing
             .await
             .map_err(|e| ImportError::Invalid(format!("the import's writer stopped: {e}")))??;
-        for done in done {
+        self.report.redirects += done.redirects;
+        for done in done.articles {
             if done.saved.created {
                 self.report.articles_created += 1;
             } else {
