@@ -9,6 +9,7 @@
 mod folders;
 pub mod query;
 mod run;
+mod staged;
 mod stems;
 
 pub use folders::{IndexFolders, OpenError};
@@ -16,8 +17,10 @@ pub use query::Query;
 pub use run::{Hit, SearchRequest, SearchResults, Sort};
 
 use chrono::{DateTime, Utc};
+use staged::{Queue, StagedDoc};
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::Mutex;
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -25,7 +28,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
 };
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 /// Bumped whenever the schema or the analysers change: an index written under another
 /// version is rebuilt rather than misread.
@@ -146,7 +149,9 @@ pub struct SearchIndex {
 
 /// The writer and the ids it holds uncommitted.
 struct Writer {
-    inner: IndexWriter,
+    inner: IndexWriter<StagedDoc>,
+    /// The documents waiting for the indexing thread (see `staged.rs`).
+    queue: Arc<Queue>,
     /// Ids staged since the last commit. Searches cannot see them yet, so only this
     /// says that a second version staged before the commit must delete the first.
     staged: HashSet<i64>,
@@ -194,6 +199,7 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(Writer {
                 inner: writer,
+                queue: Arc::new(Queue::default()),
                 staged: HashSet::new(),
             }),
             fields,
@@ -265,26 +271,28 @@ impl SearchIndex {
         }
         writer.staged.extend(upserts.iter().map(|d| d.id));
         for d in upserts {
-            let mut doc = TantivyDocument::default();
-            doc.add_i64(f.id, d.id);
-            doc.add_text(f.title, &d.title);
-            doc.add_text(f.body, &d.body);
-            doc.add_text(f.words, &d.title);
-            doc.add_text(f.words, &d.body);
+            let mut doc = StagedDoc::new(writer.queue.enter(staged::IN_FLIGHT));
+            let (title, body): (Arc<str>, Arc<str>) =
+                (d.title.as_str().into(), d.body.as_str().into());
+            doc.int(f.id, d.id);
+            doc.text(f.title, &title);
+            doc.text(f.body, &body);
+            doc.text(f.words, &title);
+            doc.text(f.words, &body);
             for _ in 0..TITLE_WEIGHT {
-                doc.add_text(f.all, &d.title);
+                doc.text(f.all, &title);
             }
-            doc.add_text(f.all, &d.body);
+            doc.text(f.all, &body);
             for s in &d.sections {
-                doc.add_text(f.section, s);
+                doc.text(f.section, &s.as_str().into());
             }
             for t in &d.tags {
-                doc.add_text(f.tag, t);
+                doc.text(f.tag, &t.as_str().into());
             }
             for a in &d.authors {
-                doc.add_text(f.author, a);
+                doc.text(f.author, &a.as_str().into());
             }
-            doc.add_i64(f.published, d.published.timestamp());
+            doc.int(f.published, d.published.timestamp());
             writer.inner.add_document(doc)?;
         }
         Ok(())
