@@ -7,6 +7,7 @@
 //! (and offers "Did you mean …?"); when even that finds nothing, any word will do.
 
 mod folders;
+mod memo;
 pub mod query;
 mod run;
 mod staged;
@@ -186,8 +187,11 @@ impl SearchIndex {
     }
 
     fn with(index: Index) -> Result<Self, SearchError> {
-        index.tokenizers().register(STEMMED, stemmed_analyzer());
-        index.tokenizers().register(PLAIN, plain_analyzer());
+        // The same analysers as `stemmed_analyzer` and `plain_analyzer`, each text
+        // analysed once per document (`memo.rs`).
+        let remembered = |stemmed| TextAnalyzer::from(memo::Remembered { stemmed });
+        index.tokenizers().register(STEMMED, remembered(true));
+        index.tokenizers().register(PLAIN, remembered(false));
         let (_, fields) = schema();
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
         let reader = index

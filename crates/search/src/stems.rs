@@ -10,6 +10,42 @@ use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 /// Words remembered by one analyser before it starts over (about a megabyte).
 const KEPT: usize = 10_000;
 
+/// English stems made once: a bounded map from word to stem.
+pub(crate) struct Stems {
+    known: FxHashMap<String, String>,
+    stemmer: frostem::Stemmer,
+}
+
+impl Default for Stems {
+    fn default() -> Self {
+        Self {
+            known: FxHashMap::default(),
+            stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
+        }
+    }
+}
+
+impl Clone for Stems {
+    /// A fresh memory: what one analyser remembered is no use to a copy.
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl Stems {
+    pub(crate) fn stem(&mut self, word: &str) -> &str {
+        if !self.known.contains_key(word) {
+            if self.known.len() >= KEPT {
+                self.known.clear();
+            }
+            let stem = self.stemmer.stem(word).into_owned();
+            self.known.insert(word.to_owned(), stem);
+        }
+        // Present: made above if it was not.
+        self.known.get(word).map_or("", String::as_str)
+    }
+}
+
 /// A token filter replacing each token with its English stem, as tantivy's `Stemmer` does.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct CachedStemmer;
@@ -20,7 +56,7 @@ impl TokenFilter for CachedStemmer {
     fn transform<T: Tokenizer>(self, inner: T) -> CachedStemmerFilter<T> {
         CachedStemmerFilter {
             inner,
-            stems: FxHashMap::default(),
+            stems: Stems::default(),
         }
     }
 }
@@ -28,28 +64,23 @@ impl TokenFilter for CachedStemmer {
 #[derive(Clone)]
 pub(crate) struct CachedStemmerFilter<T> {
     inner: T,
-    stems: FxHashMap<String, String>,
+    stems: Stems,
 }
 
 impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
     type TokenStream<'a> = CachedStemmerStream<'a, T::TokenStream<'a>>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        if self.stems.len() >= KEPT {
-            self.stems.clear();
-        }
         CachedStemmerStream {
             tail: self.inner.token_stream(text),
             stems: &mut self.stems,
-            stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
         }
     }
 }
 
 pub(crate) struct CachedStemmerStream<'a, T> {
     tail: T,
-    stems: &'a mut FxHashMap<String, String>,
-    stemmer: frostem::Stemmer,
+    stems: &'a mut Stems,
 }
 
 impl<T: TokenStream> TokenStream for CachedStemmerStream<'_, T> {
@@ -58,16 +89,10 @@ impl<T: TokenStream> TokenStream for CachedStemmerStream<'_, T> {
             return false;
         }
         let token = self.tail.token_mut();
-        match self.stems.get(&token.text) {
-            Some(stem) => {
-                token.text.clear();
-                token.text.push_str(stem);
-            }
-            None => {
-                let stem = self.stemmer.stem(&token.text).into_owned();
-                let word = std::mem::replace(&mut token.text, stem.clone());
-                self.stems.insert(word, stem);
-            }
+        let stem = self.stems.stem(&token.text);
+        if stem != token.text {
+            let stem = stem.to_owned();
+            token.text = stem;
         }
         true
     }
