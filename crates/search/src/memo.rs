@@ -119,14 +119,7 @@ mod tests {
     use crate::{analyse, plain_analyzer, stemmed_analyzer};
 
     fn replayed(stemmed: bool, text: &str) -> Vec<(String, usize, usize, usize)> {
-        let mut analyzer = TextAnalyzer::from(Remembered { stemmed });
-        let mut stream = analyzer.token_stream(text);
-        let mut out = Vec::new();
-        while stream.advance() {
-            let t = stream.token();
-            out.push((t.text.clone(), t.position, t.offset_from, t.offset_to));
-        }
-        out
+        direct(&mut TextAnalyzer::from(Remembered { stemmed }), text)
     }
 
     fn direct(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, usize, usize)> {

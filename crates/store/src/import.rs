@@ -171,6 +171,26 @@ macro_rules! import_one {
     }};
 }
 
+/// The texts `$head` (a query of one text column ending in `IN `) finds among
+/// `$values`, looked up `LOOKUP_CHUNK` at a time.
+macro_rules! texts_in {
+    ($tx:expr, $head:expr, $values:expr) => {{
+        let values: &[String] = $values;
+        let mut found: HashSet<String> = HashSet::new();
+        for chunk in values.chunks(LOOKUP_CHUNK) {
+            let mut sql = Sql::new($head);
+            sql.bind_texts(chunk);
+            let q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql.text.clone()));
+            found.extend(
+                bind_args!(q.persistent(false), &sql.args)
+                    .fetch_all(&mut *$tx)
+                    .await?,
+            );
+        }
+        found
+    }};
+}
+
 /// Writes articles the site does not have yet, with their bodies, terms, bylines,
 /// comments (threaded) and old addresses, in a few multi-row statements per table.
 /// Evaluates to an [`ImportedItem`] per article, in order.
@@ -246,18 +266,8 @@ macro_rules! insert_new {
                 a.slug.clone().unwrap_or_else(|| slug::from_title(&a.title))
             })
             .collect();
-        let mut held: HashSet<String> = HashSet::new();
         let nonempty: Vec<String> = bases.iter().filter(|b| !b.is_empty()).cloned().collect();
-        for chunk in nonempty.chunks(LOOKUP_CHUNK) {
-            let mut sql = Sql::new("SELECT slug FROM articles WHERE slug IN ");
-            sql.bind_texts(chunk);
-            let q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql.text.clone()));
-            held.extend(
-                bind_args!(q.persistent(false), &sql.args)
-                    .fetch_all(&mut *$tx)
-                    .await?,
-            );
-        }
+        let held = texts_in!($tx, "SELECT slug FROM articles WHERE slug IN ", &nonempty);
         let mut taken_here: HashSet<String> = HashSet::new();
         let mut slugs: Vec<Option<String>> = Vec::with_capacity(batch.len());
         for base in &bases {
@@ -525,22 +535,16 @@ macro_rules! insert_new {
         }
         // An import never replaces a manual redirect: those are left out (and not
         // counted).
-        let mut manual: HashSet<String> = HashSet::new();
-        if $origin != "manual" {
+        let manual: HashSet<String> = if $origin == "manual" {
+            HashSet::new()
+        } else {
             let addresses: Vec<String> = order.iter().map(|a| (*a).to_owned()).collect();
-            for chunk in addresses.chunks(LOOKUP_CHUNK) {
-                let mut sql = Sql::new(
-                    "SELECT from_path FROM redirects WHERE origin = 'manual' AND from_path IN ",
-                );
-                sql.bind_texts(chunk);
-                let q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql.text.clone()));
-                manual.extend(
-                    bind_args!(q.persistent(false), &sql.args)
-                        .fetch_all(&mut *$tx)
-                        .await?,
-                );
-            }
-        }
+            texts_in!(
+                $tx,
+                "SELECT from_path FROM redirects WHERE origin = 'manual' AND from_path IN ",
+                &addresses
+            )
+        };
         let mut redirects = vec![0u64; batch.len()];
         let mut args: Vec<Arg> = Vec::with_capacity(order.len() * REDIRECT_WIDTH);
         for address in order.iter().filter(|a| !manual.contains(**a)) {
@@ -667,17 +671,11 @@ impl Store {
                 .iter()
                 .filter_map(|i| i.article.external_id.clone())
                 .collect();
-            let mut known: HashSet<String> = HashSet::new();
-            for chunk in external.chunks(LOOKUP_CHUNK) {
-                let mut sql = Sql::new("SELECT external_id FROM articles WHERE external_id IN ");
-                sql.bind_texts(chunk);
-                let q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql.text.clone()));
-                known.extend(
-                    bind_args!(q.persistent(false), &sql.args)
-                        .fetch_all(&mut *tx)
-                        .await?,
-                );
-            }
+            let known = texts_in!(
+                tx,
+                "SELECT external_id FROM articles WHERE external_id IN ",
+                &external
+            );
             // New articles go together; one the site has, a repeat within the batch or
             // one whose comments repeat an id goes alone, after them, as before.
             let mut together = Vec::new();
