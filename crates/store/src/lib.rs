@@ -9,6 +9,7 @@
 
 mod accounts;
 mod articles;
+mod checkpoint;
 mod comments;
 mod discovery;
 mod dump;
@@ -239,6 +240,10 @@ pub struct StoreOptions {
     /// every mapped page it touches counts in its memory and the whole file is touched;
     /// it keeps smaller page caches too (`inline::SqliteMemory`).
     pub memory_map: bool,
+    /// SQLite, a bulk job (no memory map): how often a thread of its own copies the
+    /// write-ahead log into the database, so the writer never waits for that copy
+    /// (see `checkpoint`).
+    pub checkpoint_every: Duration,
 }
 
 impl StoreOptions {
@@ -248,17 +253,16 @@ impl StoreOptions {
             timezone: chrono_tz::UTC,
             max_connections: 8,
             memory_map: true,
+            checkpoint_every: Duration::from_millis(500),
         }
     }
 }
 
-/// How many pages a bulk job's writer lets the write-ahead log grow to before SQLite
-/// copies them into the database (its default is 1,000, 4 MiB). An import dirties pages
-/// all over the indexes in every batch; with a larger log each page is copied back once
-/// for many batches instead of once a batch: a 142,000-post WordPress import spent a
-/// fifth less time in the kernel and took 11% less time. The log's file grows to about
-/// 64 MiB meanwhile and is removed when the job closes the database.
-const BULK_CHECKPOINT_PAGES: u32 = 16_384;
+/// How many pages a bulk job's writer lets the write-ahead log grow to before it copies
+/// them into the database itself (SQLite's default is 1,000, 4 MiB). A bulk job's log is
+/// copied by a thread of its own (`checkpoint`), so this is the backstop should that
+/// thread fall behind: 256 MiB of log, which the job's close removes.
+const BULK_CHECKPOINT_PAGES: u32 = 65_536;
 
 /// The repository: every read and write Masthead makes goes through here.
 #[derive(Debug, Clone)]
@@ -273,6 +277,8 @@ pub struct Store {
     local_changes: Arc<AtomicU64>,
     /// SQLite (a file): the reads made on the caller's thread.
     pub(crate) inline: Option<Arc<inline::InlineReads>>,
+    /// SQLite, a bulk job: the thread that copies the write-ahead log into the database.
+    checkpointer: Option<Arc<checkpoint::Checkpointer>>,
 }
 
 impl Store {
@@ -281,6 +287,7 @@ impl Store {
     pub async fn open(opts: &StoreOptions, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let url = opts.url.trim();
         let mut inline = None;
+        let mut checkpointer = None;
         let (read, write) = if url.starts_with("sqlite:") {
             masthead_sqlite_memory::install();
             let memory = inline::SqliteMemory::for_options(opts);
@@ -296,6 +303,8 @@ impl Store {
             // One writer connection: SQLite takes one writer at a time anyway, and
             // queueing here is fairer than spinning on SQLITE_BUSY.
             let mut write_connect = connect.clone();
+            write_connect =
+                write_connect.pragma("cache_size", format!("-{}", memory.writer_cache_kib));
             if !opts.memory_map {
                 write_connect =
                     write_connect.pragma("wal_autocheckpoint", BULK_CHECKPOINT_PAGES.to_string());
@@ -321,6 +330,14 @@ impl Store {
             inline = file
                 .is_file()
                 .then(|| Arc::new(inline::InlineReads::new(file.to_path_buf(), memory)));
+            if !opts.memory_map && file.is_file() {
+                checkpointer = Some(Arc::new(
+                    checkpoint::Checkpointer::start(file.to_path_buf(), opts.checkpoint_every)
+                        .map_err(|e| {
+                            StoreError::Invalid(format!("cannot start the checkpoint thread: {e}"))
+                        })?,
+                ));
+            }
             (Pool::Sqlite(read), Pool::Sqlite(write))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect =
@@ -344,6 +361,7 @@ impl Store {
             tz: Arc::new(std::sync::RwLock::new(opts.timezone)),
             local_changes: Arc::new(AtomicU64::new(0)),
             inline,
+            checkpointer,
         })
     }
 
@@ -535,6 +553,9 @@ impl Store {
     pub async fn close(&self) {
         with_pool!(&self.read, |p| p.close().await);
         with_pool!(&self.write, |p| p.close().await);
+        if let Some(c) = &self.checkpointer {
+            c.finish().await;
+        }
     }
 }
 
