@@ -105,6 +105,28 @@ pub(crate) fn rows_per_statement(width: usize) -> usize {
     (30_000 / width.max(1)).clamp(1, 1000)
 }
 
+/// How many rows each statement of a multi-row insert of `rows` rows carries: powers of
+/// two, largest first, none over [`rows_per_statement`]. So a table's inserts use a
+/// handful of statement texts (1, 2, 4 … 512 rows), which the connection keeps
+/// prepared: parsing a new text for every batch's own row count was a tenth of SQLite's
+/// writer's time on an import (and keeping those prepared grew without bound).
+pub(crate) fn statement_rows(rows: usize, width: usize) -> impl Iterator<Item = usize> {
+    let most = prev_power_of_two(rows_per_statement(width));
+    let mut left = rows;
+    std::iter::from_fn(move || {
+        (left > 0).then(|| {
+            let n = prev_power_of_two(left).min(most);
+            left -= n;
+            n
+        })
+    })
+}
+
+/// The largest power of two not above `n` (which is at least 1).
+fn prev_power_of_two(n: usize) -> usize {
+    1 << (usize::BITS - 1 - n.max(1).leading_zeros())
+}
+
 /// `{head} VALUES ($1, $2), ($3, $4) {tail}` for `rows` rows of `width` values; with
 /// anonymous `?` placeholders instead when not `numbered` (SQLite: finding a numbered
 /// parameter's name is a walk through the statement's list, so binding thousands of
@@ -182,14 +204,14 @@ macro_rules! insert_rows {
     };
     ($tx:expr, $head:expr, $tail:expr, $width:expr, $args:expr) => {{
         let args: &[$crate::sql::Arg] = $args;
-        let width: usize = $width;
-        for chunk in args.chunks($crate::sql::rows_per_statement(width) * width) {
+        let width: usize = $width.max(1);
+        let mut at = 0;
+        for rows in $crate::sql::statement_rows(args.len() / width, width) {
+            let chunk = &args[at..at + rows * width];
+            at += rows * width;
             let numbered = $crate::sql::numbered(&$tx);
-            let sql = $crate::sql::values_sql($head, $tail, width, chunk.len() / width, numbered);
-            // Not kept prepared: every batch has its own row counts, and a cached
-            // statement of a thousand rows holds a large program (a long import filled
-            // the cache with them and grew by hundreds of megabytes).
-            let q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+            let sql = $crate::sql::values_sql($head, $tail, width, rows, numbered);
+            let q = sqlx::query(sqlx::AssertSqlSafe(sql));
             $crate::sql::bind_args!(q, chunk).execute(&mut *$tx).await?;
         }
     }};
@@ -245,4 +267,24 @@ pub(crate) fn contains_pattern(word: &str) -> String {
     }
     out.push('%');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statement_rows;
+
+    #[test]
+    fn multi_row_inserts_use_a_few_statement_sizes() {
+        let rows = |n, width| statement_rows(n, width).collect::<Vec<_>>();
+        assert_eq!(rows(250, 28), [128, 64, 32, 16, 8, 2]);
+        assert_eq!(rows(0, 28), Vec::<usize>::new());
+        assert_eq!(rows(1, 28), [1]);
+        // Never more than a statement may carry (1,000 rows of 15: 512 at a time).
+        let many = rows(5_000, 15);
+        assert_eq!(many.iter().sum::<usize>(), 5_000);
+        assert!(many.iter().all(|&n| n <= 512 && n.is_power_of_two()));
+        assert_eq!(many[..9], [512; 9]);
+        // Values so wide that a statement carries one row.
+        assert_eq!(rows(3, 20_000), [1, 1, 1]);
+    }
 }
