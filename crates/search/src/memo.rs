@@ -1,8 +1,8 @@
 //! Each text analysed once per document.
 //!
-//! A document writes its title into four fields and its body into three (`lib.rs`), and
-//! tantivy analyses each field's text on its own: the body went through the analysers
-//! three times, the title five, and tokenising was a third of the indexing thread's
+//! A document writes its body into two indexed fields and its title four times
+//! (`lib.rs`), and tantivy analyses each field's text on its own: the texts went through
+//! the analysers again and again, and tokenising was a third of the indexing thread's
 //! work. The analysers registered for the index read through a small memory of the
 //! texts this thread analysed last: a text met again replays its tokens, and the plain
 //! and stemmed tokens of a text come from one pass (a stem only replaces a plain token's

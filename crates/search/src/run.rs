@@ -3,19 +3,19 @@
 
 use crate::query::Query;
 use crate::{Fields, SearchError, SearchIndex, analyse, plain_analyzer, stemmed_analyzer};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery,
-    Query as TantivyQuery, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, EnableScoring, Explanation, FuzzyTermQuery, Occur,
+    PhraseQuery, Query as TantivyQuery, RangeQuery, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, DocId, DocSet, Order, Score, Searcher, SegmentReader, TantivyDocument, Term,
+};
 
-/// How much more a word in the title counts than one in the body.
-const TITLE_BOOST: f32 = 2.5;
 /// Fewer results than this, and the near-spellings pass is tried.
 const LITTLE: usize = 3;
 /// Near spellings tried for one word.
@@ -270,9 +270,11 @@ fn weighted_words(
             (Occur::Must, clause)
         })
         .collect();
+    let one_word = words.len() == 1 && words[0].stems.len() == 1;
     let mut all = with_fixed(terms, fixed);
-    if all.len() == 1 && all[0].0 == Occur::Must {
-        // One word: its term query prunes on its own.
+    if one_word && all.len() == 1 && all[0].0 == Occur::Must {
+        // One word: its term query prunes on its own. (Not a phrase: tantivy's phrase
+        // scorer, pruning on its own, trips over its own assertion.)
         return all.remove(0).1;
     }
     Box::new(BooleanQuery::new(all))
@@ -283,37 +285,74 @@ fn text_clause(f: Fields, stems: &[String]) -> Box<dyn TantivyQuery> {
     if stems.len() == 1 {
         return term_clause(f, &stems[0]);
     }
-    let phrase = |field| -> Box<dyn TantivyQuery> {
-        Box::new(PhraseQuery::new(
-            stems
-                .iter()
-                .map(|s| Term::from_field_text(field, s))
-                .collect(),
-        ))
-    };
-    Box::new(BooleanQuery::new(vec![
-        (
-            Occur::Should,
-            Box::new(BoostQuery::new(phrase(f.title), TITLE_BOOST)),
-        ),
-        (Occur::Should, phrase(f.body)),
-    ]))
+    Box::new(Phrase(PhraseQuery::new(
+        stems
+            .iter()
+            .map(|s| Term::from_field_text(f.all, s))
+            .collect(),
+    )))
+}
+
+/// A phrase query whose scorer is only asked to seek forward. tantivy's phrase scorer
+/// asserts that no seek goes back, and excluding a phrase (`-"harbour bridge"`) asks it
+/// to after a miss; the default seek answers "not here" without moving.
+#[derive(Debug, Clone)]
+struct Phrase(PhraseQuery);
+
+impl TantivyQuery for Phrase {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(PhraseWeight(self.0.weight(scoring)?)))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.0.query_terms(visitor);
+    }
+}
+
+struct PhraseWeight(Box<dyn Weight>);
+
+impl Weight for PhraseWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(Box::new(Forward(self.0.scorer(reader, boost)?)))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.0.explain(reader, doc)
+    }
+}
+
+/// A scorer with the default, forward-only `seek_danger`.
+struct Forward(Box<dyn Scorer>);
+
+impl DocSet for Forward {
+    fn advance(&mut self) -> DocId {
+        self.0.advance()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        self.0.seek(target)
+    }
+
+    fn doc(&self) -> DocId {
+        self.0.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.0.size_hint()
+    }
+}
+
+impl Scorer for Forward {
+    fn score(&mut self) -> Score {
+        self.0.score()
+    }
 }
 
 fn term_clause(f: Fields, stem: &str) -> Box<dyn TantivyQuery> {
-    let term = |field| {
-        TermQuery::new(
-            Term::from_field_text(field, stem),
-            IndexRecordOption::WithFreqs,
-        )
-    };
-    Box::new(BooleanQuery::new(vec![
-        (
-            Occur::Should,
-            Box::new(BoostQuery::new(Box::new(term(f.title)), TITLE_BOOST)),
-        ),
-        (Occur::Should, Box::new(term(f.body))),
-    ]))
+    Box::new(TermQuery::new(
+        Term::from_field_text(f.all, stem),
+        IndexRecordOption::WithFreqs,
+    ))
 }
 
 /// Section, tag, author and date filters: required, scoring nothing.
@@ -511,10 +550,27 @@ fn highlight(
     query: &dyn TantivyQuery,
     top: &[(f32, DocAddress)],
 ) -> Result<Vec<Hit>, SearchError> {
-    let mut titles = SnippetGenerator::create(searcher, query, f.title)?;
-    titles.set_max_num_chars(1_000);
-    let mut bodies = SnippetGenerator::create(searcher, query, f.body)?;
-    bodies.set_max_num_chars(SNIPPET_CHARS);
+    // The query's words are terms of the weighted field; the title and the body are
+    // stored texts cut by the same analyser.
+    let mut terms: BTreeMap<String, f32> = BTreeMap::new();
+    let mut wanted: Vec<Term> = Vec::new();
+    query.query_terms(&mut |term, _| {
+        if term.field() == f.all {
+            wanted.push(term.clone());
+        }
+    });
+    for term in wanted {
+        let docs = searcher.doc_freq(&term)?;
+        if let Some(text) = term.value().as_str()
+            && docs > 0
+        {
+            terms.insert(text.to_owned(), 1.0 / (1.0 + docs as f32));
+        }
+    }
+    let generator =
+        |field, chars| SnippetGenerator::new(terms.clone(), stemmed_analyzer(), field, chars);
+    let titles = generator(f.title, 1_000);
+    let bodies = generator(f.body, SNIPPET_CHARS);
     let mut out = Vec::with_capacity(top.len());
     for (score, addr) in top {
         let doc: TantivyDocument = searcher.doc(*addr)?;
