@@ -279,9 +279,50 @@ fn folders_swap_whole_indexes() {
 }
 
 #[test]
+fn a_bulk_jobs_commits_show_when_it_ends_and_versions_replace_each_other() {
+    let ix = SearchIndex::in_memory().expect("index");
+    ix.stage(
+        &[doc(1, "Harbour opens", "The old harbour.", "local", &[], 1)],
+        &[],
+    )
+    .expect("stage");
+    ix.commit(Some(1)).expect("commit");
+    ix.set_bulk(true).expect("bulk");
+    ix.stage(&[doc(2, "Harbour closes", "Fog.", "local", &[], 2)], &[])
+        .expect("stage");
+    ix.commit(None).expect("commit");
+    assert_eq!(
+        ask(&ix, "harbour").total,
+        1,
+        "an interim bulk commit is not searched"
+    );
+    // Article 2 again, and article 1 (searchable before the job) edited, after the
+    // interim commit: each must replace its earlier version, not stand beside it.
+    ix.stage(
+        &[
+            doc(2, "Harbour closes early", "Fog again.", "local", &[], 2),
+            doc(1, "Harbour opens late", "The old harbour.", "local", &[], 1),
+        ],
+        &[],
+    )
+    .expect("stage");
+    ix.commit(Some(5)).expect("commit");
+    assert_eq!(ask(&ix, "harbour").total, 1);
+    ix.set_bulk(false).expect("bulk");
+    let r = ask(&ix, "harbour");
+    assert_eq!(r.total, 2);
+    let mut found = ids(&r);
+    found.sort_unstable();
+    assert_eq!(found, vec![1, 2]);
+    assert_eq!(ask(&ix, "early").total, 1);
+    assert_eq!(ask(&ix, "late").total, 1);
+    assert_eq!(ix.len(), 2);
+}
+
+#[test]
 fn a_bulk_build_is_compacted_into_one_segment_and_answers_the_same() {
     let ix = SearchIndex::in_memory().expect("index");
-    ix.set_bulk(true);
+    ix.set_bulk(true).expect("bulk");
     let words = ["harbour", "budget", "rowing", "bridge", "schools"];
     // One segment per commit while merges are off.
     for batch in 0..6_i64 {
@@ -303,7 +344,7 @@ fn a_bulk_build_is_compacted_into_one_segment_and_answers_the_same() {
         ix.commit(None).expect("commit");
     }
     ix.commit(Some(9)).expect("commit");
-    ix.set_bulk(false);
+    ix.set_bulk(false).expect("bulk");
     assert_eq!(ix.segments(), 6);
     let before = ask(&ix, "harbour");
     assert!(!ix.compact(6).expect("compact"), "six segments are allowed");

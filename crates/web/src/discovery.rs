@@ -296,9 +296,10 @@ impl AppState {
         self.discovery()
             .defer_commits
             .store(true, Ordering::Release);
-        if !self.settings().related_stories {
-            // A command, not a server: segment merges are left to the server.
-            self.discovery().index().set_bulk(true);
+        // A command, not a server: segment merges are left to the server.
+        let bulk = !self.settings().related_stories;
+        if bulk && let Err(e) = self.discovery().index().set_bulk(true) {
+            tracing::warn!("cannot update the search index: {e}");
         }
         let running = Arc::new(AtomicBool::new(true));
         let feeder = {
@@ -325,7 +326,11 @@ impl AppState {
         // What was staged before the last catch-up is committed with it, or here.
         let cursor = d.complete().then_some(d.fed.lock().await.cursor);
         let index = d.index();
-        match tokio::task::spawn_blocking(move || index.commit(cursor)).await {
+        let done = move || {
+            index.commit(cursor)?;
+            if bulk { index.set_bulk(false) } else { Ok(()) }
+        };
+        match tokio::task::spawn_blocking(done).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!("cannot update the search index: {e}"),
             Err(e) => tracing::warn!("the search indexer stopped: {e}"),
@@ -509,10 +514,13 @@ impl AppState {
             None
         };
         // Built without merges; a server merges its segments from its next commit on.
-        let target = target.map(|(dir, ix)| {
-            ix.set_bulk(true);
-            (dir, Arc::new(ix))
-        });
+        let target = match target {
+            Some((dir, ix)) => {
+                ix.set_bulk(true).map_err(|e| invalid(e.to_string()))?;
+                Some((dir, Arc::new(ix)))
+            }
+            None => None,
+        };
         let mut fresh_engine = RelatedIndex::new(masthead_related::Settings::default());
         let mut after = 0;
         let mut count = 0usize;
@@ -556,9 +564,8 @@ impl AppState {
                 if let (Some(f), Some(dir)) = (&d.folders, dir) {
                     f.activate(&dir).map_err(|e| invalid(e.to_string()))?;
                 }
-                if self.settings().related_stories {
-                    ix.set_bulk(false);
-                }
+                // Searchable, and merged from its next commit on.
+                ix.set_bulk(false).map_err(|e| invalid(e.to_string()))?;
                 match d.index.write() {
                     Ok(mut slot) => *slot = ix,
                     Err(poisoned) => *poisoned.into_inner() = ix,
