@@ -44,8 +44,12 @@ impl Memory {
                 let stemmed: Vec<Token> = plain
                     .iter()
                     .map(|t| Token {
+                        // Not `..t.clone()`: that copies the plain text only to drop it.
                         text: self.stems.stem(&t.text).to_owned(),
-                        ..t.clone()
+                        offset_from: t.offset_from,
+                        offset_to: t.offset_to,
+                        position: t.position,
+                        position_length: t.position_length,
                     })
                     .collect();
                 if self.recent.len() == REMEMBERED {
