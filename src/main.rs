@@ -119,8 +119,9 @@ enum ImportCommand {
         /// Read and report everything, write nothing
         #[arg(long)]
         dry_run: bool,
-        /// Articles per transaction
-        #[arg(long, default_value_t = 200)]
+        /// Articles per transaction (each transaction writes every index page it
+        /// touched once: at 1,000 a 142,000-post import ran ~10% faster than at 200)
+        #[arg(long, default_value_t = 1000)]
         batch_size: usize,
         /// A copy of the old site's wp-content/uploads: featured and inline images are
         /// imported from it into the media library (otherwise they keep their old

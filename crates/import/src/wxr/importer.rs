@@ -66,7 +66,7 @@ impl Default for WxrOptions {
         Self {
             timezone: chrono_tz::UTC,
             dry_run: false,
-            batch_size: 200,
+            batch_size: 1000,
             uploads: None,
             create_accounts: false,
         }
