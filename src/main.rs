@@ -300,6 +300,9 @@ async fn open_store(data: &Path, database_url: &str, timezone: chrono_tz::Tz) ->
 
 /// For bulk jobs (imports, exports): no memory map, so their memory stays flat however
 /// big the database grows.
+/// How soon a bulk job hands freed memory back (`masthead_sqlite_memory`).
+const BULK_PURGE_MS: i64 = 100;
+
 async fn open_bulk_store(
     data: &Path,
     database_url: &str,
@@ -322,6 +325,7 @@ async fn open_store_with(
         // A bulk job reads little beside its writes: two readers, not a server's eight
         // (each SQLite connection keeps its own page cache).
         opts.max_connections = 2;
+        masthead_sqlite_memory::purge_freed_memory_after(BULK_PURGE_MS);
     }
     let store = Store::open(&opts, Arc::new(SystemClock))
         .await
