@@ -124,7 +124,11 @@ mod tests {
         let arena_purge_mult = get(PURGE_DELAY + 9);
         purge_freed_memory_after(100);
         assert_eq!(get(PURGE_DELAY), 100);
-        assert_eq!(get(PURGE_DELAY + 9), arena_purge_mult, "no other option moved");
+        assert_eq!(
+            get(PURGE_DELAY + 9),
+            arena_purge_mult,
+            "no other option moved"
+        );
     }
 
     #[test]
