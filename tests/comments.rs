@@ -1130,11 +1130,16 @@ async fn moderators_hear_of_held_comments_in_one_digest_per_burst(db: TestDb) {
             ..Typed::default()
         };
         post_comment(&site, &path, id, &t, None, &[]).await;
+        if n == 0 {
+            // The first goes out at once. (Waited for here: a sender that wakes after
+            // the second is queued rightly sends both, which is not what is tested.)
+            let mail = site.delivered_mail(1).await;
+            assert_eq!(mail.len(), 1, "{mail:?}");
+            assert!(mail[0].contains("The first thought"));
+        }
     }
-    // The first went out at once; the other two wait for the digest.
-    let mail = site.delivered_mail(1).await;
-    assert_eq!(mail.len(), 1, "{mail:?}");
-    assert!(mail[0].contains("The first thought"));
+    // The other two wait for the digest.
+    assert_eq!(site.delivered_mail(1).await.len(), 1);
     site.clock.advance(Duration::hours(2));
     site.state.wake_comment_mail();
     let mail = site.delivered_mail(2).await;
