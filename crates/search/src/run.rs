@@ -256,25 +256,14 @@ fn weighted_words(
     words: &[Word],
     fixed: &[(Occur, Box<dyn TantivyQuery>)],
 ) -> Box<dyn TantivyQuery> {
+    // "e-mail", "U.S.": several stems stand together (`text_clause`).
     let terms = words
         .iter()
-        .map(|w| {
-            let clause: Box<dyn TantivyQuery> = match w.stems.as_slice() {
-                [stem] => Box::new(TermQuery::new(
-                    Term::from_field_text(f.all, stem),
-                    IndexRecordOption::WithFreqs,
-                )),
-                // "e-mail", "U.S.": the stems stand together, in the title or the body.
-                stems => text_clause(f, stems),
-            };
-            (Occur::Must, clause)
-        })
+        .map(|w| (Occur::Must, text_clause(f, &w.stems)))
         .collect();
-    let one_word = words.len() == 1 && words[0].stems.len() == 1;
     let mut all = with_fixed(terms, fixed);
-    if one_word && all.len() == 1 && all[0].0 == Occur::Must {
-        // One word: its term query prunes on its own. (Not a phrase: tantivy's phrase
-        // scorer, pruning on its own, trips over its own assertion.)
+    if all.len() == 1 && all[0].0 == Occur::Must {
+        // One word: its term query prunes on its own.
         return all.remove(0).1;
     }
     Box::new(BooleanQuery::new(all))
